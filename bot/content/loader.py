@@ -1,0 +1,687 @@
+"""Load and validate all content into immutable models, collecting every problem as `file:line: message`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..errors import ContentError, Problem
+from ..yamlsafe import LDict, LList, line_of, load_yaml
+from .models import (
+    ACTIONS,
+    ANSWER_SCREEN_LIMIT,
+    BUTTON_KINDS,
+    CALLBACK_LIMIT,
+    CAPTURE_KINDS,
+    MESSAGE_LIMIT,
+    Button,
+    Combo,
+    Content,
+    Country,
+    Entry,
+    Flow,
+    LocalePack,
+    Source,
+    Step,
+    StepInput,
+    SubstanceNames,
+    Topics,
+    Trigger,
+    button_data,
+    cb_entry,
+    cb_more,
+    cb_value,
+)
+
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+LOCALE_RE = re.compile(r"^[a-z]{2,3}$")
+TRIGGER_WEIGHT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*:\s*(.+)$")
+DEFAULT_LOCALE = "en"
+MORE_LIMIT = 3500
+BUTTON_LABEL_LIMIT = 40
+
+
+def _typename(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dt.date):
+        return "a date"
+    return type(value).__name__
+
+
+_TYPE_WORDS = {str: "text", list: "a list", dict: "a mapping", bool: "true or false", dt.date: "a date (YYYY-MM-DD)"}
+
+
+class _Collector:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def add(self, path: str, line: int, message: str) -> None:
+        self.problems.append(Problem(path, line, message))
+
+    def load(self, path: Path) -> Any:
+        data, problems = load_yaml(path, self.rel(path))
+        self.problems.extend(problems)
+        return data
+
+    def fields(self, data: Any, path: str, spec: dict[str, tuple[type | tuple[type, ...], bool]], what: str) -> bool:
+        """Check a mapping's keys and value types. Returns False if it is not usable."""
+        if not isinstance(data, dict):
+            self.add(path, line_of(data), f"{what} must be a mapping, got {_typename(data)}")
+            return False
+        ok = True
+        for key in data:
+            if key not in spec:
+                close = difflib.get_close_matches(str(key), list(spec), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                self.add(path, line_of(data, key), f"unknown key {key!r} in {what}{hint}")
+        for key, (types, required) in spec.items():
+            if key not in data or data[key] is None:
+                if required:
+                    self.add(path, line_of(data), f"missing key {key!r} in {what}")
+                    ok = False
+                continue
+            value = data[key]
+            wanted = types if isinstance(types, tuple) else (types,)
+            bad_bool = isinstance(value, bool) and bool not in wanted
+            if bad_bool or not isinstance(value, wanted):
+                words = " or ".join(_TYPE_WORDS.get(t, t.__name__) for t in wanted)
+                self.add(path, line_of(data, key), f"{key!r} must be {words}, got {_typename(value)}")
+                ok = False
+        return ok
+
+    def texts(self, data: Any, key: str, path: str) -> tuple[str, ...]:
+        """A list of non-empty strings under data[key] (absent -> empty)."""
+        value = data.get(key) if isinstance(data, dict) else None
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.add(path, line_of(data, key), f"{key!r} must be a list, got {_typename(value)}")
+            return ()
+        out: list[str] = []
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                self.add(path, line_of(value, i), f"{key!r} item {i + 1} must be non-empty text, got {_typename(item)}")
+            else:
+                out.append(item.strip())
+        return tuple(out)
+
+    def localized(self, data: Any, key: str, path: str, what: str) -> dict[str, str]:
+        """A {locale: text} mapping under data[key]."""
+        value = data.get(key)
+        if not isinstance(value, dict):
+            self.add(path, line_of(data, key), f"{what} must map locales to text, e.g. {{en: ..., ru: ...}}")
+            return {}
+        out: dict[str, str] = {}
+        for loc, text in value.items():
+            if not isinstance(loc, str) or not LOCALE_RE.match(loc):
+                self.add(path, line_of(value, loc), f"{loc!r} is not a locale code in {what}")
+            elif not isinstance(text, str) or not text.strip():
+                self.add(path, line_of(value, loc), f"{what} for {loc!r} must be non-empty text")
+            else:
+                out[loc] = text.strip()
+        return out
+
+
+# --- topics -----------------------------------------------------------------------------------------------
+
+
+def _load_topics(c: _Collector, path: Path) -> Topics:
+    if not path.exists():
+        c.add(c.rel(path), 1, "the topics contract file is missing")
+        return Topics()
+    data = c.load(path)
+    rel = c.rel(path)
+    if not isinstance(data, dict):
+        return Topics()
+    parts = {}
+    for key in ("emergency", "flow", "answer", "combo_substances", "risk_levels"):
+        parts[key] = c.texts(data, key, rel)
+    return Topics(**parts)
+
+
+# --- knowledge entries ------------------------------------------------------------------------------------
+
+_ENTRY_SPEC: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "id": (str, True),
+    "title": (str, True),
+    "questions": (list, True),
+    "keywords": (list, False),
+    "answer": (str, True),
+    "more": (str, False),
+    "related": (list, False),
+    "sources": (list, True),
+    "reviewed": (dt.date, True),
+}
+
+
+def _load_entry(c: _Collector, path: Path, locale: str) -> Entry | None:
+    rel = c.rel(path)
+    data = c.load(path)
+    if data is None and not any(p.path == rel for p in c.problems):
+        c.add(rel, 1, "the file is empty")
+    if data is None or not c.fields(data, rel, _ENTRY_SPEC, "an entry"):
+        return None
+    entry_id = data["id"]
+    if not ID_RE.match(entry_id):
+        c.add(rel, line_of(data, "id"), f"id {entry_id!r} must be kebab-case (a-z, 0-9, -)")
+    if path.stem != entry_id:
+        c.add(rel, line_of(data, "id"), f"id {entry_id!r} does not match the file name {path.name!r}")
+    questions = c.texts(data, "questions", rel)
+    if not questions:
+        c.add(rel, line_of(data, "questions"), "an entry needs at least one question")
+    answer = data["answer"].strip()
+    if len(answer) + len(data["title"]) + 2 > ANSWER_SCREEN_LIMIT:
+        c.add(rel, line_of(data, "answer"), f"answer is {len(answer):,} characters; the limit is {ANSWER_SCREEN_LIMIT:,}")
+    more = data.get("more")
+    more = more.strip() if isinstance(more, str) else None
+    if more and len(more) > MORE_LIMIT:
+        c.add(rel, line_of(data, "more"), f"more is {len(more):,} characters; the limit is {MORE_LIMIT:,}")
+    sources: list[Source] = []
+    raw_sources = data["sources"]
+    if not raw_sources:
+        c.add(rel, line_of(data, "sources"), "an entry needs at least one source")
+    for i, src in enumerate(raw_sources):
+        where = f"source {i + 1}"
+        if not c.fields(src, rel, {"title": (str, True), "url": (str, True)}, where):
+            continue
+        if not src["url"].startswith("https://"):
+            c.add(rel, line_of(src, "url"), f"{where} url must start with https://")
+        sources.append(Source(src["title"].strip(), src["url"].strip()))
+    for what, limit in (("more", cb_more(entry_id)), ("entry", cb_entry(entry_id))):
+        if len(limit.encode()) > CALLBACK_LIMIT:
+            c.add(rel, line_of(data, "id"), f"id is too long for Telegram's callback data ({what} button)")
+    return Entry(
+        id=entry_id,
+        locale=locale,
+        title=data["title"].strip(),
+        questions=questions,
+        keywords=c.texts(data, "keywords", rel),
+        answer=answer,
+        more=more,
+        related=c.texts(data, "related", rel),
+        sources=tuple(sources),
+        reviewed=data["reviewed"],
+        path=rel,
+        lines={**data.key_lines, **{f"related.{i}": line_of(data["related"], i) for i in range(len(data.get("related") or []))}},
+    )
+
+
+# --- per-locale files -------------------------------------------------------------------------------------
+
+
+def _load_strings(c: _Collector, path: Path) -> tuple[dict[str, str], dict[str, int]]:
+    rel = c.rel(path)
+    if not path.exists():
+        c.add(rel, 1, "missing file: every locale needs strings.yaml")
+        return {}, {}
+    data = c.load(path)
+    if not isinstance(data, dict):
+        if data is not None:
+            c.add(rel, line_of(data), "strings.yaml must be a mapping of key: text")
+        return {}, {}
+    out: dict[str, str] = {}
+    for key, value in data.items():
+        if not isinstance(value, str):
+            c.add(rel, line_of(data, key), f"string {key!r} must be text, got {_typename(value)}")
+            continue
+        if len(value) > MESSAGE_LIMIT:
+            c.add(rel, line_of(data, key), f"string {key!r} is over Telegram's {MESSAGE_LIMIT:,} characters")
+        out[str(key)] = value.strip()
+    return out, dict(data.key_lines)
+
+
+def _load_synonyms(c: _Collector, path: Path) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    rel = c.rel(path)
+    if not path.exists():
+        return frozenset(), {}
+    data = c.load(path)
+    if data is None:
+        return frozenset(), {}
+    spec = {"stopwords": (list, False), "synonyms": (dict, False)}
+    if not c.fields(data, rel, spec, "synonyms.yaml"):
+        return frozenset(), {}
+    stopwords = frozenset(w.lower() for w in c.texts(data, "stopwords", rel))
+    synonyms: dict[str, tuple[str, ...]] = {}
+    seen: dict[str, tuple[str, int]] = {}
+    table = data.get("synonyms") or {}
+    for canonical, _variants in table.items():
+        line = line_of(table, canonical)
+        if not isinstance(canonical, str):
+            c.add(rel, line, f"synonym key {canonical!r} must be text")
+            continue
+        vs = c.texts(table, canonical, rel)
+        for v in vs:
+            low = v.lower()
+            if low in seen and seen[low][0] != canonical:
+                c.add(rel, line, f"{v!r} is a variant of both {seen[low][0]!r} (line {seen[low][1]}) and {canonical!r}")
+            seen[low] = (canonical, line)
+        synonyms[canonical.lower()] = vs
+    return stopwords, synonyms
+
+
+def _load_substances(c: _Collector, path: Path, topics: Topics) -> dict[str, SubstanceNames]:
+    rel = c.rel(path)
+    if not path.exists():
+        c.add(rel, 1, "missing file: every locale needs substances.yaml for the combo checker")
+        return {}
+    data = c.load(path)
+    if data is None or not c.fields(data, rel, {"substances": (dict, True)}, "substances.yaml"):
+        return {}
+    out: dict[str, SubstanceNames] = {}
+    alias_owner: dict[str, str] = {}
+    table = data["substances"]
+    known = set(topics.combo_substances)
+    for sid, spec in table.items():
+        line = line_of(table, sid)
+        if known and sid not in known:
+            c.add(rel, line, f"substance {sid!r} is not one of combo_substances in topics.yaml")
+        where = f"substance {sid!r}"
+        if not c.fields(spec, rel, {"name": (str, True), "aliases": (list, True), "unless": (list, False)}, where):
+            continue
+        aliases = c.texts(spec, "aliases", rel)
+        for alias in aliases:
+            low = alias.lower()
+            if low in alias_owner and alias_owner[low] != sid:
+                c.add(rel, line_of(spec, "aliases"), f"alias {alias!r} belongs to both {alias_owner[low]!r} and {sid!r}")
+            alias_owner[low] = sid
+            if len(cb_value(alias).encode()) > CALLBACK_LIMIT:
+                c.add(rel, line_of(spec, "aliases"), f"alias {alias!r} is too long for callback data")
+        out[sid] = SubstanceNames(sid, spec["name"].strip(), aliases, c.texts(spec, "unless", rel))
+    for sid in topics.combo_substances:
+        if sid not in out:
+            c.add(rel, data.line, f"substance {sid!r} of topics.yaml is missing")
+    return out
+
+
+def _load_combo_levels(c: _Collector, path: Path, topics: Topics) -> tuple[dict[tuple[str, str], tuple[str, int]], tuple[Source, ...]]:
+    rel = c.rel(path)
+    if not path.exists():
+        c.add(rel, 1, "missing file: the combo table")
+        return {}, ()
+    data = c.load(path)
+    spec = {"sources": (list, True), "reviewed": (dt.date, True), "pairs": (list, True)}
+    if data is None or not c.fields(data, rel, spec, "combos.yaml"):
+        return {}, ()
+    sources = []
+    for i, src in enumerate(data["sources"]):
+        if c.fields(src, rel, {"title": (str, True), "url": (str, True)}, f"source {i + 1}"):
+            if not src["url"].startswith("https://"):
+                c.add(rel, line_of(src, "url"), f"source {i + 1} url must start with https://")
+            sources.append(Source(src["title"], src["url"]))
+    known = set(topics.combo_substances)
+    levels = set(topics.risk_levels)
+    out: dict[tuple[str, str], tuple[str, int]] = {}
+    for i, item in enumerate(data["pairs"]):
+        where = f"pair {i + 1}"
+        line = line_of(data["pairs"], i)
+        if not c.fields(item, rel, {"pair": (list, True), "risk": (str, True)}, where):
+            continue
+        pair = item["pair"]
+        if len(pair) != 2 or not all(isinstance(p, str) for p in pair):
+            c.add(rel, line, f"{where}: 'pair' must list exactly two substance ids")
+            continue
+        a, b = sorted(pair)
+        for sid in (a, b):
+            if known and sid not in known:
+                c.add(rel, line, f"{where}: {sid!r} is not one of combo_substances in topics.yaml")
+        if a == b:
+            c.add(rel, line, f"{where}: a substance cannot be paired with itself")
+            continue
+        if levels and item["risk"] not in levels:
+            c.add(rel, line_of(item, "risk"), f"{where}: risk {item['risk']!r} is not one of {sorted(levels)}")
+        if (a, b) in out:
+            c.add(rel, line, f"{where}: {a} + {b} is listed twice (first at line {out[(a, b)][1]})")
+            continue
+        out[(a, b)] = (item["risk"], line)
+    subs = list(topics.combo_substances)
+    for i, a in enumerate(subs):
+        for b in subs[i + 1 :]:
+            key = (a, b) if a <= b else (b, a)
+            if key not in out:
+                c.add(rel, data.line_of("pairs"), f"the pair {key[0]} + {key[1]} is missing")
+    return out, tuple(sources)
+
+
+def _load_combo_reasons(c: _Collector, path: Path, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    rel = c.rel(path)
+    if not path.exists():
+        c.add(rel, 1, "missing file: every locale needs combos.yaml with the reasons")
+        return {}
+    data = c.load(path)
+    if data is None or not c.fields(data, rel, {"reasons": (dict, True)}, "combos.yaml"):
+        return {}
+    table = data["reasons"]
+    out: dict[tuple[str, str], str] = {}
+    wanted = set(pairs)
+    for key, text in table.items():
+        line = line_of(table, key)
+        parts = str(key).split("+")
+        if len(parts) != 2:
+            c.add(rel, line, f"reason key {key!r} must be two ids joined by '+'")
+            continue
+        pair = (parts[0], parts[1])
+        if pair != tuple(sorted(parts)):
+            c.add(rel, line, f"reason key {key!r} must list the ids in sorted order: {'+'.join(sorted(parts))}")
+            continue
+        if wanted and pair not in wanted:
+            c.add(rel, line, f"reason {key!r} is for a pair that is not in the combo table")
+        if not isinstance(text, str) or not text.strip():
+            c.add(rel, line, f"reason {key!r} must be non-empty text")
+            continue
+        out[pair] = text.strip()
+    for pair in sorted(wanted - set(out)):
+        c.add(rel, data.line_of("reasons"), f"the reason for {pair[0]}+{pair[1]} is missing")
+    return out
+
+
+def _load_countries(c: _Collector, path: Path) -> tuple[dict[str, Country], dict[str, str]]:
+    rel = c.rel(path)
+    if not path.exists():
+        c.add(rel, 1, "missing file: countries.yaml with the emergency numbers")
+        return {}, {}
+    data = c.load(path)
+    if data is None or not c.fields(data, rel, {"default": (dict, True), "countries": (dict, True)}, "countries.yaml"):
+        return {}, {}
+    default = c.localized(data, "default", rel, "default")
+    out: dict[str, Country] = {}
+    for code, spec in data["countries"].items():
+        if not isinstance(code, str) or not re.match(r"^[A-Z]{2}$", code):
+            c.add(rel, line_of(data["countries"], code), f"country code {code!r} must be two capital letters")
+            continue
+        if c.fields(spec, rel, {"name": (str, True), "emergency": (str, True)}, f"country {code}"):
+            out[code] = Country(code, spec["name"], spec["emergency"])
+    return out, default
+
+
+# --- flows ------------------------------------------------------------------------------------------------
+
+_FLOW_SPEC: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "id": (str, True),
+    "title": (dict, False),
+    "emergency": (bool, True),
+    "triggers": (dict, True),
+    "signals": (dict, False),
+    "start": (str, True),
+    "steps": (dict, True),
+}
+_STEP_SPEC: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "say": (dict, True),
+    "buttons": (list, False),
+    "input": (dict, False),
+    "action": (str, False),
+    "end": (bool, False),
+}
+_BUTTON_SPEC: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "label": (dict, True),
+    "goto": (str, False),
+    "entry": (str, False),
+    "flow": (str, False),
+    "locale": (str, False),
+}
+_INPUT_SPEC: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "capture": (str, True),
+    "into": (str, True),
+    "goto": (str, True),
+    "retry": (dict, True),
+}
+
+
+def _parse_triggers(c: _Collector, data: LDict, key: str, rel: str) -> dict[str, tuple[Trigger, ...]]:
+    table = data.get(key) or {}
+    out: dict[str, tuple[Trigger, ...]] = {}
+    for loc in table:
+        phrases = c.texts(table, loc, rel)
+        triggers = []
+        for phrase in phrases:
+            m = TRIGGER_WEIGHT_RE.match(phrase)
+            if m:
+                triggers.append(Trigger(m.group(2).strip(), float(m.group(1))))
+            else:
+                triggers.append(Trigger(phrase, 1.0))
+        out[str(loc)] = tuple(triggers)
+    return out
+
+
+def _load_flow(c: _Collector, path: Path) -> tuple[Flow | None, LDict | None]:
+    rel = c.rel(path)
+    data = c.load(path)
+    if data is None and not any(p.path == rel for p in c.problems):
+        c.add(rel, 1, "the file is empty")
+    if data is None or not c.fields(data, rel, _FLOW_SPEC, "a flow"):
+        return None, None
+    flow_id = data["id"]
+    if not ID_RE.match(flow_id):
+        c.add(rel, line_of(data, "id"), f"id {flow_id!r} must be kebab-case (a-z, 0-9, -)")
+    if path.stem != flow_id:
+        c.add(rel, line_of(data, "id"), f"id {flow_id!r} does not match the file name {path.name!r}")
+    triggers = _parse_triggers(c, data, "triggers", rel)
+    signals = {str(loc): c.texts(data["signals"], loc, rel) for loc in (data.get("signals") or {})}
+    steps: dict[str, Step] = {}
+    for step_id, spec in data["steps"].items():
+        where = f"step {step_id!r}"
+        if not isinstance(step_id, str) or not ID_RE.match(step_id):
+            c.add(rel, line_of(data["steps"], step_id), f"step id {step_id!r} must be kebab-case")
+            continue
+        if not c.fields(spec, rel, _STEP_SPEC, where):
+            continue
+        say = c.localized(spec, "say", rel, f"{where} 'say'")
+        for loc, text in say.items():
+            if len(text) > MESSAGE_LIMIT - 200:
+                c.add(rel, line_of(spec["say"], loc), f"{where} text for {loc!r} is over Telegram's message limit")
+        buttons: list[Button] = []
+        for i, raw in enumerate(spec.get("buttons") or []):
+            bwhere = f"{where} button {i + 1}"
+            if not c.fields(raw, rel, _BUTTON_SPEC, bwhere):
+                continue
+            kinds = [k for k in BUTTON_KINDS if k in raw]
+            if len(kinds) != 1:
+                c.add(rel, line_of(raw), f"{bwhere} needs exactly one of {', '.join(BUTTON_KINDS)}")
+                continue
+            label = c.localized(raw, "label", rel, f"{bwhere} label")
+            for loc, text in label.items():
+                if len(text) > BUTTON_LABEL_LIMIT:
+                    c.add(rel, line_of(raw["label"], loc), f"{bwhere} label is over {BUTTON_LABEL_LIMIT} characters")
+            button = Button(label, kinds[0], raw[kinds[0]])
+            if len(button_data(flow_id, button).encode()) > CALLBACK_LIMIT:
+                c.add(rel, line_of(raw, kinds[0]), f"{bwhere}: its callback data is over Telegram's 64 bytes")
+            buttons.append(button)
+        step_input = None
+        if spec.get("input") is not None and c.fields(spec["input"], rel, _INPUT_SPEC, f"{where} input"):
+            raw_in = spec["input"]
+            if raw_in["capture"] not in CAPTURE_KINDS:
+                c.add(rel, line_of(raw_in, "capture"), f"{where}: capture must be one of {', '.join(CAPTURE_KINDS)}")
+            step_input = StepInput(raw_in["capture"], raw_in["into"], raw_in["goto"], c.localized(raw_in, "retry", rel, f"{where} retry"))
+        action = spec.get("action")
+        if action is not None and action not in ACTIONS:
+            c.add(rel, line_of(spec, "action"), f"{where}: unknown action {action!r}; known: {', '.join(ACTIONS)}")
+        step = Step(step_id, say, tuple(buttons), step_input, action, bool(spec.get("end", False)))
+        if not step.buttons and step.input is None and not step.end:
+            c.add(rel, line_of(data["steps"], step_id), f"{where} cannot be left: give it buttons, input or end: true")
+        steps[step_id] = step
+    if data["start"] not in steps and data["start"] not in data["steps"]:
+        c.add(rel, line_of(data, "start"), f"start step {data['start']!r} does not exist")
+    title = c.localized(data, "title", rel, "title") if data.get("title") is not None else {}
+    flow = Flow(flow_id, data["emergency"], triggers, signals, data["start"], steps, rel, title)
+    return flow, data
+
+
+def _check_flow_links(c: _Collector, flow: Flow, raw: LDict, flows: dict[str, Flow], locales: dict[str, LocalePack]) -> None:
+    rel = flow.path
+    steps_raw = raw["steps"]
+    reachable: set[str] = set()
+    todo = [flow.start]
+    while todo:
+        sid = todo.pop()
+        if sid in reachable or sid not in flow.steps:
+            continue
+        reachable.add(sid)
+        step = flow.steps[sid]
+        todo.extend(b.target for b in step.buttons if b.kind == "goto")
+        if step.input:
+            todo.append(step.input.goto)
+    for sid, step in flow.steps.items():
+        step_raw = steps_raw[sid]
+        if sid not in reachable:
+            c.add(rel, line_of(steps_raw, sid), f"step {sid!r} cannot be reached from start {flow.start!r}")
+        for i, button in enumerate(step.buttons):
+            line = step_raw["buttons"].line_of(i) if isinstance(step_raw.get("buttons"), LList) else step_raw.line
+            where = f"step {sid!r} button {i + 1}"
+            if button.kind == "goto" and button.target not in flow.steps:
+                c.add(rel, line, f"{where} goes to step {button.target!r}, which does not exist")
+            elif button.kind == "flow" and button.target not in flows:
+                c.add(rel, line, f"{where} opens flow {button.target!r}, which does not exist")
+            elif button.kind == "entry":
+                for loc, pack in locales.items():
+                    if button.target not in pack.entries:
+                        c.add(rel, line, f"{where} opens entry {button.target!r}, which does not exist in {loc!r}")
+            elif button.kind == "locale" and button.target not in locales:
+                c.add(rel, line, f"{where} switches to locale {button.target!r}, which does not exist")
+            for loc in locales:
+                if loc not in button.label:
+                    c.add(rel, line, f"{where} has no label for locale {loc!r}")
+        if step.input and step.input.goto not in flow.steps:
+            c.add(rel, line_of(step_raw["input"], "goto"), f"step {sid!r} input goes to {step.input.goto!r}, which does not exist")
+        for loc in locales:
+            if loc not in step.say:
+                c.add(rel, line_of(step_raw, "say"), f"step {sid!r} has no text for locale {loc!r}")
+            if step.input and loc not in step.input.retry:
+                c.add(rel, line_of(step_raw["input"], "retry"), f"step {sid!r} retry has no text for locale {loc!r}")
+    for loc in locales:
+        if not flow.triggers.get(loc):
+            c.add(rel, line_of(raw, "triggers"), f"flow has no triggers for locale {loc!r}")
+    for loc in flow.triggers:
+        if loc not in locales:
+            c.add(rel, line_of(raw["triggers"], loc), f"triggers for {loc!r}, which is not a locale")
+
+
+# --- the whole ----------------------------------------------------------------------------------------------
+
+
+def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None, list[Problem]]:
+    c = _Collector(root)
+    knowledge = root / "knowledge"
+    dialogues = root / "dialogues"
+    if not knowledge.is_dir():
+        c.add("knowledge", 1, f"no knowledge/ folder under {root}")
+        return None, c.problems
+    topics = _load_topics(c, knowledge / "topics.yaml")
+    countries, default_emergency = _load_countries(c, knowledge / "countries.yaml")
+    levels, combo_sources = _load_combo_levels(c, knowledge / "combos.yaml", topics)
+
+    locale_dirs = sorted(p for p in knowledge.iterdir() if p.is_dir() and LOCALE_RE.match(p.name))
+    if not any(p.name == DEFAULT_LOCALE for p in locale_dirs):
+        c.add("knowledge", 1, f"the default locale folder knowledge/{DEFAULT_LOCALE}/ is missing")
+    locales: dict[str, LocalePack] = {}
+    string_lines: dict[str, dict[str, int]] = {}
+    reasons: dict[str, dict[tuple[str, str], str]] = {}
+    for ldir in locale_dirs:
+        code = ldir.name
+        strings, string_lines[code] = _load_strings(c, ldir / "strings.yaml")
+        stopwords, synonyms = _load_synonyms(c, ldir / "synonyms.yaml")
+        substances = _load_substances(c, ldir / "substances.yaml", topics)
+        reasons[code] = _load_combo_reasons(c, ldir / "combos.yaml", levels)
+        entries: dict[str, Entry] = {}
+        entry_dir = ldir / "entries"
+        for path in sorted(entry_dir.glob("*.yaml")) if entry_dir.is_dir() else []:
+            entry = _load_entry(c, path, code)
+            if entry is None:
+                continue
+            if entry.id in entries:
+                c.add(entry.path, 1, f"duplicate entry id {entry.id!r} (also in {entries[entry.id].path})")
+                continue
+            entries[entry.id] = entry
+        locales[code] = LocalePack(code, strings, stopwords, synonyms, substances, entries)
+
+    # cross-locale checks
+    base = locales.get(DEFAULT_LOCALE)
+    for code, pack in locales.items():
+        srel = f"knowledge/{code}/strings.yaml"
+        if base is not None and code != DEFAULT_LOCALE:
+            for key in base.strings:
+                if key not in pack.strings:
+                    c.add(srel, 1, f"string {key!r} is missing (it is in knowledge/{DEFAULT_LOCALE}/strings.yaml)")
+        for entry_id in topics.answer:
+            if entry_id not in pack.entries:
+                c.add(f"knowledge/{code}/entries/{entry_id}.yaml", 1, f"entry {entry_id!r} of topics.yaml is missing in locale {code!r}")
+        for entry in pack.entries.values():
+            for i, rid in enumerate(entry.related):
+                if rid not in pack.entries:
+                    c.add(entry.path, entry.lines.get(f"related.{i}", 1), f"related id {rid!r} does not exist in locale {code!r}")
+        if code not in default_emergency and default_emergency:
+            c.add("knowledge/countries.yaml", 1, f"default emergency numbers are missing for locale {code!r}")
+
+    flows: dict[str, Flow] = {}
+    raws: dict[str, LDict] = {}
+    if not dialogues.is_dir():
+        c.add("dialogues", 1, f"no dialogues/ folder under {root}")
+    for path in sorted(dialogues.glob("*.yaml")) if dialogues.is_dir() else []:
+        flow, raw = _load_flow(c, path)
+        if flow is None or raw is None:
+            continue
+        if flow.id in flows:
+            c.add(flow.path, 1, f"duplicate flow id {flow.id!r} (also in {flows[flow.id].path})")
+            continue
+        flows[flow.id] = flow
+        raws[flow.id] = raw
+    for fid, flow in flows.items():
+        _check_flow_links(c, flow, raws[fid], flows, locales)
+    for kind, ids in (("emergency", topics.emergency), ("flow", topics.flow)):
+        for fid in ids:
+            flow = flows.get(fid)
+            if flow is None:
+                c.add(f"dialogues/{fid}.yaml", 1, f"{kind} flow {fid!r} of topics.yaml is missing")
+            elif flow.emergency != (kind == "emergency"):
+                c.add(flow.path, line_of(raws[fid], "emergency"), f"flow {fid!r} must have emergency: {str(kind == 'emergency').lower()}")
+
+    combos = {pair: Combo(pair, risk, {code: reasons[code].get(pair, "") for code in locales}) for pair, (risk, _) in levels.items()}
+    problems = c.problems
+    if only_locale is not None:
+        marker = f"knowledge/{only_locale}/"
+        problems = [p for p in problems if p.path.startswith(marker) or f"{only_locale!r}" in p.message]
+    content = Content(
+        locales=locales,
+        flows=flows,
+        combos=combos,
+        countries=countries,
+        default_emergency=default_emergency,
+        topics=topics,
+        combo_sources=combo_sources,
+        default_locale=DEFAULT_LOCALE,
+        root=str(root),
+    )
+    return content, sorted(set(problems))
+
+
+def validate_content(root: Path, only_locale: str | None = None) -> tuple[Content | None, list[Problem]]:
+    """Load everything and return the content with every problem found (empty list when clean)."""
+    return _collect(Path(root), only_locale)
+
+
+def load_content(root: Path) -> Content:
+    """Load and validate; raise ContentError listing every problem if there is any."""
+    content, problems = _collect(Path(root))
+    if problems or content is None:
+        raise ContentError(problems or [Problem("knowledge", 1, "no content")])
+    return content

@@ -1,0 +1,184 @@
+"""Immutable content models. Built once by the loader; never changed afterwards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# Telegram's limits, checked by the validator.
+MESSAGE_LIMIT = 4096
+CALLBACK_LIMIT = 64
+ANSWER_SCREEN_LIMIT = 4000
+
+BUTTON_KINDS = ("goto", "entry", "flow", "locale")
+CAPTURE_KINDS = ("substance",)  # never raw text: user text is not stored
+ACTIONS = ("combo-result",)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: str
+    locale: str
+    title: str
+    questions: tuple[str, ...]
+    keywords: tuple[str, ...]
+    answer: str
+    more: str | None
+    related: tuple[str, ...]
+    sources: tuple[Source, ...]
+    reviewed: dt.date
+    path: str
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False)  # key -> line, for error messages
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: Mapping[str, str]  # locale -> text
+    kind: str  # one of BUTTON_KINDS
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepInput:
+    capture: str  # one of CAPTURE_KINDS
+    into: str
+    goto: str
+    retry: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    id: str
+    say: Mapping[str, str]
+    buttons: tuple[Button, ...] = ()
+    input: StepInput | None = None
+    action: str | None = None
+    end: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    phrase: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    id: str
+    emergency: bool
+    triggers: Mapping[str, tuple[Trigger, ...]]
+    signals: Mapping[str, tuple[str, ...]]
+    start: str
+    steps: Mapping[str, Step]
+    path: str
+    title: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SubstanceNames:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    unless: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Combo:
+    pair: tuple[str, str]  # sorted
+    risk: str
+    reasons: Mapping[str, str]  # locale -> text
+
+
+@dataclass(frozen=True, slots=True)
+class Country:
+    code: str
+    name: str
+    emergency: str
+
+
+@dataclass(frozen=True, slots=True)
+class LocalePack:
+    code: str
+    strings: Mapping[str, str]
+    stopwords: frozenset[str]
+    synonyms: Mapping[str, tuple[str, ...]]  # canonical -> variants
+    substances: Mapping[str, SubstanceNames]
+    entries: Mapping[str, Entry]
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """The content contract of shared/topics.yaml."""
+
+    emergency: tuple[str, ...] = ()
+    flow: tuple[str, ...] = ()
+    answer: tuple[str, ...] = ()
+    combo_substances: tuple[str, ...] = ()
+    risk_levels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    locales: Mapping[str, LocalePack]
+    flows: Mapping[str, Flow]
+    combos: Mapping[tuple[str, str], Combo]
+    countries: Mapping[str, Country]
+    default_emergency: Mapping[str, str]
+    topics: Topics
+    combo_sources: tuple[Source, ...] = ()
+    default_locale: str = "en"
+    root: str = field(default="", compare=False)
+
+    def emergency_numbers(self, locale: str, country: str | None) -> str:
+        if country and country in self.countries:
+            return self.countries[country].emergency
+        return self.default_emergency.get(locale) or self.default_emergency.get(self.default_locale, "112")
+
+    def combo(self, a: str, b: str) -> Combo | None:
+        return self.combos.get((a, b) if a <= b else (b, a))
+
+
+# Callback data: what a button press carries. Built from ids, so it stays stable across content reloads.
+def cb_entry(entry_id: str) -> str:
+    return f"e:{entry_id}"
+
+
+def cb_more(entry_id: str) -> str:
+    return f"m:{entry_id}"
+
+
+def cb_flow(flow_id: str) -> str:
+    return f"f:{flow_id}"
+
+
+def cb_step(flow_id: str, step_id: str) -> str:
+    return f"s:{flow_id}:{step_id}"
+
+
+def cb_locale(code: str) -> str:
+    return f"l:{code}"
+
+
+def cb_value(value: str) -> str:
+    return f"v:{value}"
+
+
+CB_MENU = "menu"
+CB_STOP = "stop"
+
+
+def button_data(flow_id: str, button: Button) -> str:
+    if button.kind == "goto":
+        return cb_step(flow_id, button.target)
+    if button.kind == "entry":
+        return cb_entry(button.target)
+    if button.kind == "flow":
+        return cb_flow(button.target)
+    return cb_locale(button.target)

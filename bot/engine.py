@@ -1,0 +1,370 @@
+"""The engine: plain data in (`Incoming`), plain data out (`Reply`). It knows nothing of Telegram.
+
+Router order: command > emergency > active flow step > combo > best match > clarify > fallback.
+An emergency message interrupts any flow at any step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from . import dialogue
+from .content import Content, Entry, Flow, Step
+from .content.models import CB_MENU, CB_STOP, button_data, cb_entry, cb_flow, cb_more
+from .links import parse_payload
+from .matching import Decision, MatchIndex
+from .session import Session
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    text: str | None = None
+    button: str | None = None  # callback data of a pressed button
+    locale_hint: str | None = None  # e.g. Telegram's language_code
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyButton:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    buttons: tuple[ReplyButton, ...] = ()
+    emergency: bool = False
+    kind: str = "notice"  # emergency|flow|answer|combo|clarify|fallback|command|notice|forget
+    id: str | None = None  # entry or flow id, for counters and tests
+    locale: str = "en"
+    campaign: str | None = None
+
+
+class Bundle:
+    """Content plus its prebuilt index: swapped as one on reload."""
+
+    def __init__(self, content: Content) -> None:
+        self.content = content
+        self.index = MatchIndex(content)
+
+
+class Engine:
+    def __init__(self, content: Content) -> None:
+        self.bundle = Bundle(content)
+
+    @property
+    def content(self) -> Content:
+        return self.bundle.content
+
+    def reload(self, content: Content) -> None:
+        """Swap in new content; sessions keep going (see `handle` for steps that vanished)."""
+        self.bundle = Bundle(content)
+
+    def classify(self, text: str, locale: str | None = None) -> Decision:
+        return self.bundle.index.classify(text, locale, default_locale=self.content.default_locale)
+
+    # --- entry point --------------------------------------------------------------------------------------
+
+    def handle(self, incoming: Incoming, session: Session) -> list[Reply]:
+        bundle = self.bundle  # one consistent view for the whole message, even if a reload happens meanwhile
+        if incoming.button is not None:
+            locale = self._locale(bundle, session, incoming.locale_hint, None)
+            return _Turn(bundle, session, locale).button(incoming.button)
+        text = (incoming.text or "").strip()
+        locale = self._locale(bundle, session, incoming.locale_hint, text)
+        turn = _Turn(bundle, session, locale)
+        if text.startswith("/"):
+            return turn.command(text)
+        return turn.text(text)
+
+    @staticmethod
+    def _locale(bundle: Bundle, session: Session, hint: str | None, text: str | None) -> str:
+        locales = bundle.content.locales
+        if session.locale in locales:
+            return session.locale  # type: ignore[return-value]
+        fallback = session.last_locale if session.last_locale in locales else None
+        if fallback is None and hint:
+            short = hint.lower().replace("_", "-").split("-")[0]
+            fallback = short if short in locales else None
+        fallback = fallback or bundle.content.default_locale
+        if text and not text.startswith("/"):
+            return bundle.index.detect_locale(text, fallback)
+        return fallback
+
+
+class _Turn:
+    """One message's worth of work, with the locale fixed."""
+
+    def __init__(self, bundle: Bundle, session: Session, locale: str) -> None:
+        self.content = bundle.content
+        self.index = bundle.index
+        self.session = session
+        self.locale = locale
+        self.strings = self.content.locales[locale].strings
+        session.last_locale = locale
+
+    # --- helpers ----------------------------------------------------------------------------------------
+
+    def s(self, key: str, **values: str) -> str:
+        text = self.strings.get(key) or self.content.locales[self.content.default_locale].strings.get(key, key)
+        values.setdefault("emergency", self.content.emergency_numbers(self.locale, self.session.country))
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", value)
+        return text
+
+    def menu_button(self) -> ReplyButton:
+        return ReplyButton(self.s("button_menu"), CB_MENU)
+
+    def stop_button(self) -> ReplyButton:
+        return ReplyButton(self.s("button_stop"), CB_STOP)
+
+    def reply(self, text: str, buttons: tuple[ReplyButton, ...] = (), **kw: object) -> Reply:
+        return Reply(text=text, buttons=buttons, locale=self.locale, **kw)  # type: ignore[arg-type]
+
+    def notice(self, key: str, **values: str) -> Reply:
+        return self.reply(self.s(key, **values), (self.menu_button(),), kind="notice")
+
+    # --- text -------------------------------------------------------------------------------------------
+
+    def text(self, text: str) -> list[Reply]:
+        if not text:
+            return [self.reply(self.s("fallback"), (self.menu_button(),), kind="fallback")]
+        decision = self.index.classify(text, self.locale)
+        if decision.kind == "emergency" and decision.id:
+            return [self.start_flow(self.content.flows[decision.id])]
+        here = dialogue.current(self.content, self.session)
+        if self.session.flow is not None and here is None:
+            return self.step_gone()
+        if self._is_stop_word(text) and here is not None:
+            return self.stop()
+        if here is not None and here[1].input is not None:
+            return self.flow_input(here[0], here[1], text)
+        return self.decision(decision)
+
+    def _is_stop_word(self, text: str) -> bool:
+        words = {w.strip().casefold() for w in self.s("stop_words").split(",")}
+        return text.strip().casefold().rstrip("!.") in words
+
+    def decision(self, d: Decision) -> list[Reply]:
+        if d.kind == "combo":
+            return [self.combo(d.substances[0], d.substances[1])]
+        if d.kind == "flow" and d.id in self.content.flows:
+            return [self.start_flow(self.content.flows[d.id])]
+        if d.kind == "answer" and d.id:
+            entry = self.content.locales[self.locale].entries.get(d.id)
+            if entry is not None:
+                return [self.entry(entry)]
+        if d.kind == "clarify":
+            buttons = tuple(b for b in (self.target_button(c) for c in d.candidates) if b is not None)
+            return [self.reply(self.s("clarify"), (*buttons, self.menu_button()), kind="clarify")]
+        return [self.reply(self.s("fallback"), (self.menu_button(),), kind="fallback")]
+
+    def target_button(self, target: str) -> ReplyButton | None:
+        entry = self.content.locales[self.locale].entries.get(target)
+        if entry is not None:
+            return ReplyButton(entry.title, cb_entry(entry.id))
+        flow = self.content.flows.get(target)
+        if flow is not None:
+            return ReplyButton(self.flow_title(flow), cb_flow(flow.id))
+        return None
+
+    def flow_title(self, flow: Flow) -> str:
+        if flow.title.get(self.locale):
+            return flow.title[self.locale]
+        triggers = flow.triggers.get(self.locale) or flow.triggers.get(self.content.default_locale) or ()
+        return triggers[0].phrase.capitalize() if triggers else flow.id
+
+    # --- entries and combos -----------------------------------------------------------------------------
+
+    def entry(self, entry: Entry) -> Reply:
+        self.session.flow = self.session.step = None
+        buttons = [ReplyButton(self.s("button_more"), cb_more(entry.id))]
+        entries = self.content.locales[self.locale].entries
+        for rid in entry.related[:3]:
+            if rid in entries:
+                buttons.append(ReplyButton(entries[rid].title, cb_entry(rid)))
+        buttons.append(self.menu_button())
+        return self.reply(f"{entry.title}\n\n{entry.answer}", tuple(buttons), kind="answer", id=entry.id)
+
+    def more(self, entry: Entry) -> Reply:
+        parts = [entry.title]
+        if entry.more:
+            parts.append(entry.more)
+        sources = "\n".join(f"• {src.title}: {src.url}" for src in entry.sources)
+        parts.append(f"{self.s('sources_label')}:\n{sources}\n{self.s('reviewed_label')}: {entry.reviewed.isoformat()}")
+        buttons = tuple(
+            ReplyButton(entries.title, cb_entry(rid))
+            for rid in entry.related[:3]
+            if (entries := self.content.locales[self.locale].entries.get(rid)) is not None
+        )
+        return self.reply("\n\n".join(parts), (*buttons, self.menu_button()), kind="answer", id=entry.id)
+
+    def combo_text(self, a: str, b: str) -> str:
+        names = self.content.locales[self.locale].substances
+        name_a = names[a].name if a in names else a
+        name_b = names[b].name if b in names else b
+        if a == b:
+            return self.s("combo_same", a=name_a, b=name_b)
+        combo = self.content.combo(a, b)
+        if combo is None:
+            return self.s("combo_unknown")
+        reason = combo.reasons.get(self.locale) or combo.reasons.get(self.content.default_locale, "")
+        return self.s("combo_result", a=name_a, b=name_b, level=self.s(f"risk_{combo.risk}"), reason=reason)
+
+    def combo(self, a: str, b: str) -> Reply:
+        buttons = (ReplyButton(self.s("button_check_another"), cb_flow("combo-check")), self.menu_button())
+        return self.reply(self.combo_text(a, b), buttons, kind="combo", id=f"{min(a, b)}+{max(a, b)}")
+
+    # --- flows ------------------------------------------------------------------------------------------
+
+    def start_flow(self, flow: Flow, step_id: str | None = None, *, campaign: str | None = None) -> Reply:
+        step = dialogue.enter(self.session, flow, step_id)
+        return self.show_step(flow, step, campaign=campaign)
+
+    def show_step(self, flow: Flow, step: Step, *, prefix: str = "", campaign: str | None = None) -> Reply:
+        text = step.say.get(self.locale) or step.say.get(self.content.default_locale, "")
+        text = text.replace("{emergency}", self.content.emergency_numbers(self.locale, self.session.country))
+        if step.action == "combo-result":
+            a, b = self.session.vars.get("first"), self.session.vars.get("second")
+            if a and b:
+                text = f"{self.combo_text(a, b)}\n\n{text}".strip()
+        if prefix:
+            text = f"{prefix}\n\n{text}"
+        buttons = [
+            ReplyButton(b.label.get(self.locale) or b.label.get(self.content.default_locale, b.target), button_data(flow.id, b))
+            for b in step.buttons
+        ]
+        if not (flow.id == "menu" and step.id == flow.start):
+            buttons.append(self.menu_button())
+        buttons.append(self.stop_button())
+        dialogue.after_show(self.session, step)
+        return self.reply(
+            text, tuple(buttons), emergency=flow.emergency, kind="emergency" if flow.emergency else "flow", id=flow.id, campaign=campaign
+        )
+
+    def flow_input(self, flow: Flow, step: Step, text: str) -> list[Reply]:
+        assert step.input is not None
+        found = self.index.substances(text, self.locale)
+        if not found:
+            retry = step.input.retry.get(self.locale) or step.input.retry.get(self.content.default_locale, "")
+            return [self.show_step(flow, step, prefix=retry)]
+        return [self.show_step(flow, dialogue.capture_substances(self.content, self.session, flow, step, found))]
+
+    def menu(self) -> list[Reply]:
+        flow = self.content.flows.get("menu")
+        if flow is None:
+            return [self.reply(self.s("help"), kind="command")]
+        return [self.start_flow(flow)]
+
+    def stop(self) -> list[Reply]:
+        was_in_flow = self.session.flow is not None
+        dialogue.leave(self.session)
+        return [self.reply(self.s("stopped" if was_in_flow else "nothing_to_stop"), (self.menu_button(),), kind="command")]
+
+    def step_gone(self) -> list[Reply]:
+        dialogue.leave(self.session)
+        flow = self.content.flows.get("menu")
+        if flow is None:
+            return [self.notice("step_gone")]
+        return [self.show_step(flow, dialogue.enter(self.session, flow), prefix=self.s("step_gone"))]
+
+    # --- buttons ----------------------------------------------------------------------------------------
+
+    def button(self, data: str) -> list[Reply]:
+        kind, _, rest = data.partition(":")
+        entries = self.content.locales[self.locale].entries
+        if data == CB_MENU:
+            return self.menu()
+        if data == CB_STOP:
+            return self.stop()
+        if kind == "e" and rest in entries:
+            return [self.entry(entries[rest])]
+        if kind == "m" and rest in entries:
+            return [self.more(entries[rest])]
+        if kind == "f" and rest in self.content.flows:
+            return [self.start_flow(self.content.flows[rest])]
+        if kind == "s":
+            flow_id, _, step_id = rest.partition(":")
+            flow = self.content.flows.get(flow_id)
+            if flow is not None and step_id in flow.steps:
+                return [self.start_flow(flow, step_id)]
+            return self.step_gone()
+        if kind == "l" and rest in self.content.locales:
+            self.session.locale = rest
+            dialogue.leave(self.session)
+            turn = _Turn(_BundleView(self.content, self.index), self.session, rest)
+            return [turn.notice("locale_set")]
+        if kind == "v":
+            here = dialogue.current(self.content, self.session)
+            if here is not None and here[1].input is not None:
+                return self.flow_input(here[0], here[1], rest)
+        menu = self.content.flows.get("menu")
+        if menu is None:
+            return [self.notice("expired_button")]
+        return [self.show_step(menu, dialogue.enter(self.session, menu), prefix=self.s("expired_button"))]
+
+    # --- commands ---------------------------------------------------------------------------------------
+
+    def command(self, text: str) -> list[Reply]:
+        head, _, arg = text.partition(" ")
+        name = head[1:].split("@", 1)[0].lower()
+        arg = arg.strip()
+        if name == "start":
+            return self.start(arg)
+        if name == "menu":
+            return self.menu()
+        if name == "help":
+            return [self.reply(self.s("help"), (self.menu_button(),), kind="command", id="help")]
+        if name in ("language", "lang"):
+            if arg:
+                return self.set_locale(arg)
+            flow = self.content.flows.get("language")
+            return [self.start_flow(flow)] if flow else [self.set_locale("")[0]]
+        if name == "locale":
+            return self.set_locale(arg)
+        if name == "privacy":
+            entry = self.content.locales[self.locale].entries.get("privacy")
+            return [self.entry(entry)] if entry else [self.notice("privacy_short")]
+        if name == "forget":
+            self.session.__init__()  # type: ignore[misc]
+            return [Reply(self.s("forgotten"), (self.menu_button(),), kind="forget", locale=self.locale)]
+        if name == "stop":
+            return self.stop()
+        if name == "country":
+            return self.set_country(arg)
+        return [self.notice("unknown_command")]
+
+    def start(self, payload: str) -> list[Reply]:
+        if payload:
+            target, campaign = parse_payload(payload)
+            entries = self.content.locales[self.locale].entries
+            if target in self.content.flows:
+                return [self.start_flow(self.content.flows[target], campaign=campaign)]
+            if target in entries:
+                return [dataclasses.replace(self.entry(entries[target]), campaign=campaign)]
+        welcome = self.reply(self.s("welcome"), kind="command", id="start")
+        return [welcome, *self.menu()]
+
+    def set_locale(self, code: str) -> list[Reply]:
+        code = code.lower().strip()
+        if code not in self.content.locales:
+            return [self.notice("unknown_locale", locales=", ".join(sorted(self.content.locales)))]
+        self.session.locale = code
+        return [_Turn(_BundleView(self.content, self.index), self.session, code).notice("locale_set")]
+
+    def set_country(self, code: str) -> list[Reply]:
+        code = code.upper().strip()
+        if not code:
+            return [self.notice("country_prompt")]
+        country = self.content.countries.get(code)
+        if country is None:
+            return [self.notice("country_unknown", countries=" ".join(sorted(self.content.countries)))]
+        self.session.country = code
+        return [self.notice("country_set", country=country.name)]
+
+
+class _BundleView:
+    def __init__(self, content: Content, index: MatchIndex) -> None:
+        self.content = content
+        self.index = index

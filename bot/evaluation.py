@@ -1,0 +1,125 @@
+"""Measure the matcher on a labelled JSONL file: accuracy per kind and locale, emergency recall, misses."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .matching import Decision, MatchIndex
+
+
+@dataclass(slots=True)
+class Case:
+    line: int
+    text: str
+    locale: str
+    expect: dict
+
+
+@dataclass(slots=True)
+class Report:
+    total: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    right: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    emergency_total: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    emergency_caught: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    non_emergency_total: int = 0
+    false_emergency: int = 0
+    misses: list[tuple[Case, Decision]] = field(default_factory=list)
+
+    def accuracy(self, locale: str | None = None, kind: str | None = None) -> float:
+        keys = [k for k in self.total if (locale is None or k[1] == locale) and (kind is None or k[0] == kind)]
+        total = sum(self.total[k] for k in keys)
+        return sum(self.right[k] for k in keys) / total if total else 1.0
+
+    def emergency_recall(self, locale: str | None = None) -> float:
+        locs = [locale] if locale else list(self.emergency_total)
+        total = sum(self.emergency_total[loc] for loc in locs)
+        return sum(self.emergency_caught[loc] for loc in locs) / total if total else 1.0
+
+    def false_emergency_rate(self) -> float:
+        return self.false_emergency / self.non_emergency_total if self.non_emergency_total else 0.0
+
+
+def read_cases(path: Path) -> list[Case]:
+    cases = []
+    with path.open(encoding="utf-8") as fh:
+        for n, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                data = json.loads(raw)
+                cases.append(Case(n, data["text"], data.get("locale", "en"), data["expect"]))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{n}: not an evaluation line ({exc.__class__.__name__})") from None
+    return cases
+
+
+def is_right(expect: dict, got: Decision) -> bool:
+    kind = expect.get("kind")
+    if got.kind != kind:
+        return False
+    if kind in ("emergency", "flow", "answer"):
+        return got.id == expect.get("id")
+    if kind == "combo":
+        return sorted(got.substances) == sorted(expect.get("substances", []))
+    if kind == "clarify":
+        return set(expect.get("candidates", [])) <= set(got.candidates)
+    return True
+
+
+def evaluate(index: MatchIndex, cases: list[Case], default_locale: str = "en") -> Report:
+    report = Report()
+    for case in cases:
+        got = index.classify(case.text, None, default_locale=default_locale)
+        kind = case.expect.get("kind", "?")
+        key = (kind, case.locale)
+        report.total[key] += 1
+        if is_right(case.expect, got):
+            report.right[key] += 1
+        else:
+            report.misses.append((case, got))
+        if kind == "emergency":
+            report.emergency_total[case.locale] += 1
+            report.emergency_caught[case.locale] += got.kind == "emergency"
+        else:
+            report.non_emergency_total += 1
+            report.false_emergency += got.kind == "emergency"
+    return report
+
+
+def format_report(report: Report) -> str:
+    locales = sorted({loc for _, loc in report.total})
+    kinds = ["emergency", "flow", "answer", "combo", "clarify", "fallback"]
+    kinds += sorted({k for k, _ in report.total} - set(kinds))
+    width = max(9, *(len(k) for k in kinds))
+    lines = [f"{'kind':<{width}}  " + "  ".join(f"{loc:>14}" for loc in locales)]
+    for kind in kinds:
+        cells = []
+        for loc in locales:
+            n = report.total.get((kind, loc), 0)
+            cells.append(f"{report.right.get((kind, loc), 0):>4}/{n:<4} {report.accuracy(loc, kind):>4.0%}" if n else f"{'-':>14}")
+        lines.append(f"{kind:<{width}}  " + "  ".join(cells))
+    cells = []
+    for loc in locales:
+        n = sum(v for (k, lo), v in report.total.items() if lo == loc)
+        r = sum(v for (k, lo), v in report.right.items() if lo == loc)
+        cells.append(f"{r:>4}/{n:<4} {report.accuracy(loc):>4.0%}")
+    lines.append(f"{'all':<{width}}  " + "  ".join(cells))
+    lines.append("")
+    for loc in locales:
+        lines.append(f"emergency recall {loc}: {report.emergency_recall(loc):.1%}")
+    lines.append(f"false emergencies: {report.false_emergency}/{report.non_emergency_total} ({report.false_emergency_rate():.1%})")
+    lines.append(f"accuracy overall: {report.accuracy():.1%}")
+    if report.misses:
+        lines.append("")
+        lines.append(f"misses ({len(report.misses)}):")
+        for case, got in report.misses:
+            want = case.expect.get("id") or case.expect.get("substances") or case.expect.get("candidates") or ""
+            have = got.id or (list(got.substances) if got.substances else "") or (list(got.candidates) if got.candidates else "")
+            lines.append(
+                f"  line {case.line} [{case.locale}] want {case.expect.get('kind')} {want} got {got.kind} {have} "
+                f"({got.score:.2f}): {case.text}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,26 @@
+"""Deep-link payloads: `/start <target>[__<campaign>]` within Telegram's 64 characters of A-Z a-z 0-9 _ -."""
+
+from __future__ import annotations
+
+import re
+
+PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CAMPAIGN_RE = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+SEPARATOR = "__"
+
+
+def make_payload(target: str, campaign: str | None = None) -> str:
+    payload = target if not campaign else f"{target}{SEPARATOR}{campaign}"
+    if campaign is not None and not CAMPAIGN_RE.match(campaign):
+        raise ValueError("a campaign name may hold only letters, digits and '-' (at most 40)")
+    if not PAYLOAD_RE.match(payload):
+        raise ValueError(f"the link payload would be {len(payload)} characters; Telegram allows 64 of A-Z a-z 0-9 _ -")
+    return payload
+
+
+def parse_payload(payload: str) -> tuple[str, str | None]:
+    """Split a payload into (target, campaign). Anything malformed gives ("", None)."""
+    if not PAYLOAD_RE.match(payload):
+        return "", None
+    target, _, campaign = payload.partition(SEPARATOR)
+    return target, (campaign if campaign and CAMPAIGN_RE.match(campaign) else None)

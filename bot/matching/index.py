@@ -1,0 +1,280 @@
+"""The match index: built once from the content, then asked per message. Nothing here touches files.
+
+A message is analysed into canonical stems (see normalise.py) and then checked, in order, for:
+an emergency (trigger phrases whose words all appear), a combination (two substances and no contrast word),
+and the best knowledge entry or flow (IDF-weighted overlap with the example questions and keywords).
+Every result carries its score, so a decision can be explained and tested.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ..content import Content
+from .normalise import Analyzer, basic_tokens
+
+# Decision thresholds, tuned on the dev set as a whole (see `hrbot eval`), not on single lines.
+ANSWER_MIN = 0.40  # below this: fallback
+CLARIFY_MIN = 0.30  # a candidate below this is never offered
+MARGIN = 0.06  # the best must lead the runner-up by this much, or we ask which one was meant
+MAX_CANDIDATES = 3
+SIGNAL_WEIGHT = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    kind: str  # emergency | flow | answer | combo | clarify | fallback
+    locale: str
+    id: str | None = None
+    score: float = 0.0
+    candidates: tuple[str, ...] = ()
+    substances: tuple[str, ...] = ()
+    risk: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"locale": self.locale, "kind": self.kind, "id": self.id, "score": round(self.score, 3)}
+        if self.kind == "combo":
+            out["substances"] = list(self.substances)
+            out["risk"] = self.risk
+        if self.kind == "clarify":
+            out["candidates"] = list(self.candidates)
+        return out
+
+
+@dataclass(slots=True)
+class _Target:
+    kind: str  # answer | flow
+    id: str
+    phrasings: list[frozenset[str]] = field(default_factory=list)
+    norms: list[float] = field(default_factory=list)
+    vocab: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _LocaleIndex:
+    analyzer: Analyzer
+    targets: list[_Target]
+    weights: dict[str, float]
+    unknown_weight: float
+    postings: dict[str, list[tuple[int, int]]]
+    triggers: list[tuple[str, frozenset[str], float]]  # (flow id, stems, weight)
+    signals: dict[str, frozenset[str]]
+    emergency_order: dict[str, int]
+    aliases: dict[tuple[str, ...], str]  # analysed alias -> substance id
+    unless: dict[str, frozenset[str]]
+    max_alias: int
+    mixing: frozenset[str]
+    contrast: frozenset[str]
+
+
+class MatchIndex:
+    def __init__(self, content: Content) -> None:
+        self.content = content
+        self.locales: dict[str, _LocaleIndex] = {code: self._build(content, code) for code in content.locales}
+
+    # --- building ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _build(content: Content, code: str) -> _LocaleIndex:
+        pack = content.locales[code]
+        analyzer = Analyzer(code, pack.stopwords, pack.synonyms)
+        flows = [f for f in content.flows.values() if not f.emergency]
+        texts: list[str] = []
+        for entry in pack.entries.values():
+            texts.extend((entry.title, *entry.questions, *entry.keywords))
+        for flow in content.flows.values():
+            texts.extend(t.phrase for t in flow.triggers.get(code, ()))
+            texts.extend(flow.signals.get(code, ()))
+        for names in pack.substances.values():
+            texts.extend(names.aliases)
+        analyzer.learn(texts)
+        analyzer.freeze()
+
+        targets: list[_Target] = []
+        for entry in pack.entries.values():
+            t = _Target("answer", entry.id)
+            for text in (entry.title, *entry.questions, *entry.keywords):
+                stems = frozenset(analyzer.analyse(text))
+                if stems:
+                    t.phrasings.append(stems)
+            targets.append(t)
+        for flow in flows:
+            t = _Target("flow", flow.id)
+            for trig in flow.triggers.get(code, ()):
+                stems = frozenset(analyzer.analyse(trig.phrase))
+                if stems:
+                    t.phrasings.append(stems)
+            targets.append(t)
+        df: dict[str, int] = defaultdict(int)
+        for t in targets:
+            t.vocab = set().union(*t.phrasings) if t.phrasings else set()
+            for stem in t.vocab:
+                df[stem] += 1
+        n = max(len(targets), 1)
+        weights = {stem: math.log(1 + n / d) for stem, d in df.items()}
+        unknown_weight = math.log(1 + n)
+        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for ti, t in enumerate(targets):
+            for pi, phr in enumerate(t.phrasings):
+                t.norms.append(math.sqrt(sum(weights[s] ** 2 for s in phr)))
+                for stem in phr:
+                    postings[stem].append((ti, pi))
+
+        triggers: list[tuple[str, frozenset[str], float]] = []
+        signals: dict[str, frozenset[str]] = {}
+        order: dict[str, int] = {}
+        emergencies = [f for f in content.flows.values() if f.emergency]
+        rank = {fid: i for i, fid in enumerate(content.topics.emergency)}
+        for flow in emergencies:
+            order[flow.id] = rank.get(flow.id, len(rank))
+            for trig in flow.triggers.get(code, ()):
+                stems = frozenset(analyzer.analyse(trig.phrase))
+                if stems:
+                    triggers.append((flow.id, stems, trig.weight))
+            signals[flow.id] = frozenset(s for text in flow.signals.get(code, ()) for s in analyzer.analyse(text))
+
+        aliases: dict[tuple[str, ...], str] = {}
+        unless: dict[str, frozenset[str]] = {}
+        for sid, names in pack.substances.items():
+            for alias in (sid, names.name, *names.aliases):
+                key = analyzer.analyse(alias)
+                if key and key not in aliases:
+                    aliases[key] = sid
+            unless[sid] = frozenset(s for text in names.unless for s in analyzer.analyse(text))
+        max_alias = max((len(k) for k in aliases), default=1)
+        strings = pack.strings
+        mixing = frozenset(s for w in strings.get("match_mixing_words", "").split(",") for s in analyzer.analyse(w))
+        contrast = frozenset(s for w in strings.get("match_contrast_words", "").split(",") for s in analyzer.analyse(w))
+        return _LocaleIndex(
+            analyzer,
+            targets,
+            weights,
+            unknown_weight,
+            dict(postings),
+            triggers,
+            signals,
+            order,
+            aliases,
+            unless,
+            max_alias,
+            mixing,
+            contrast,
+        )
+
+    # --- asking -----------------------------------------------------------------------------------------
+
+    def detect_locale(self, text: str, default: str) -> str:
+        tokens = basic_tokens(text)
+        letters = "".join(tokens)
+        cyr = sum("а" <= ch <= "я" or ch in "іїєґ" for ch in letters)
+        lat = sum("a" <= ch <= "z" for ch in letters)
+        if cyr > lat:
+            if any(ch in "іїєґ" for ch in letters) and "uk" in self.locales:
+                return "uk"
+            return "ru" if "ru" in self.locales else default
+        if lat == 0:
+            return default
+        best, best_share = default, -1.0
+        for code, li in self.locales.items():
+            share = li.analyzer.known_share(text)
+            if share > best_share + 0.25 or (code == default and share >= best_share):
+                best, best_share = code, share
+        return best
+
+    def emergency(self, text: str, locale: str) -> tuple[str | None, float]:
+        li = self.locales[locale]
+        stems = set(li.analyzer.analyse(text))
+        return self._emergency(li, stems)
+
+    @staticmethod
+    def _emergency(li: _LocaleIndex, stems: set[str]) -> tuple[str | None, float]:
+        totals: dict[str, float] = defaultdict(float)
+        for fid, need, weight in li.triggers:
+            if need <= stems:
+                totals[fid] += weight
+        if not totals or max(totals.values()) < 1.0:
+            return None, 0.0
+        for fid, sig in li.signals.items():
+            if sig & stems:
+                totals[fid] += SIGNAL_WEIGHT
+        best = max(totals, key=lambda f: (totals[f], -li.emergency_order.get(f, 99)))
+        return best, totals[best]
+
+    def substances(self, text: str, locale: str) -> list[str]:
+        li = self.locales[locale]
+        return self._substances(li, li.analyzer.analyse(text))
+
+    @staticmethod
+    def _substances(li: _LocaleIndex, stems: tuple[str, ...]) -> list[str]:
+        found: list[str] = []
+        present = set(stems)
+        i, n = 0, len(stems)
+        while i < n:
+            for size in range(min(li.max_alias, n - i), 0, -1):
+                sid = li.aliases.get(stems[i : i + size])
+                if sid is not None:
+                    if sid not in found and not (li.unless.get(sid, frozenset()) & present):
+                        found.append(sid)
+                    i += size
+                    break
+            else:
+                i += 1
+        return found
+
+    def _rank(self, li: _LocaleIndex, stems: tuple[str, ...]) -> list[tuple[float, int]]:
+        query = set(stems)
+        if not query:
+            return []
+        w = {s: li.weights.get(s, li.unknown_weight) for s in query}
+        qnorm2 = sum(v * v for v in w.values())
+        qnorm = math.sqrt(qnorm2)
+        dots: dict[tuple[int, int], float] = defaultdict(float)
+        covered: dict[int, set[str]] = defaultdict(set)
+        for s in query:
+            for ti, pi in li.postings.get(s, ()):
+                dots[(ti, pi)] += w[s] * w[s]
+                covered[ti].add(s)
+        best_sim: dict[int, float] = defaultdict(float)
+        for (ti, pi), dot in dots.items():
+            sim = dot / (qnorm * li.targets[ti].norms[pi])
+            if sim > best_sim[ti]:
+                best_sim[ti] = sim
+        scored = []
+        for ti, sim in best_sim.items():
+            cov = sum(w[s] * w[s] for s in covered[ti]) / qnorm2
+            scored.append((0.5 * sim + 0.5 * cov, ti))
+        scored.sort(reverse=True)
+        return scored
+
+    def classify(self, text: str, locale: str | None = None, *, default_locale: str = "en") -> Decision:
+        """Route a free-text message: emergency > combo > best match > clarify > fallback."""
+        code = locale if locale in self.locales else self.detect_locale(text, default_locale)
+        li = self.locales[code]
+        stems = li.analyzer.analyse(text)
+        stem_set = set(stems)
+        fid, escore = self._emergency(li, stem_set)
+        if fid is not None:
+            return Decision("emergency", code, fid, escore)
+        subs = self._substances(li, stems)
+        # Two substances mean a mixing question unless the message compares them ("X or Y", "difference").
+        if len(subs) >= 2 and (stem_set & li.mixing or not stem_set & li.contrast):
+            a, b = sorted(subs[:2])
+            combo = self.content.combo(a, b)
+            return Decision("combo", code, None, 1.0, substances=(a, b), risk=combo.risk if combo else None)
+        ranked = self._rank(li, stems)
+        if not ranked or ranked[0][0] < CLARIFY_MIN:
+            return Decision("fallback", code, None, ranked[0][0] if ranked else 0.0)
+        top, ti = ranked[0]
+        close = [li.targets[t].id for s, t in ranked[:MAX_CANDIDATES] if s >= CLARIFY_MIN and top - s < MARGIN]
+        if top >= ANSWER_MIN and len(close) == 1:
+            target = li.targets[ti]
+            return Decision(target.kind, code, target.id, top)
+        if len(close) == 1:
+            return Decision("fallback", code, None, top)
+        return Decision("clarify", code, None, top, candidates=tuple(close))
+
+    def explain(self, text: str, locale: str) -> list[tuple[str, float]]:
+        li = self.locales[locale]
+        return [(li.targets[ti].id, round(s, 3)) for s, ti in self._rank(li, li.analyzer.analyse(text))[:8]]

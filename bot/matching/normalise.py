@@ -1,0 +1,118 @@
+"""Text normalisation and per-locale analysis: the same steps run on content (at load) and on messages."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+import snowballstemmer
+from rapidfuzz import fuzz, process
+
+MAX_CHARS = 1000  # long messages are cut before matching, so latency stays bounded
+_STRETCH = re.compile(r"([^\W\d])\1{2,}")  # "plsss" -> "pls", "helppp" -> "help"
+_NON_WORD = re.compile(r"[\W_]+")
+_STEMMERS = {"en": "english", "ru": "russian", "uk": "russian", "de": "german", "fr": "french", "es": "spanish"}
+
+
+def basic_tokens(text: str) -> list[str]:
+    """Case-fold, NFKC, ё->е, drop apostrophes and invisible characters, split on anything not a letter or digit."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).casefold().replace("ё", "е")
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\n\t ")
+    text = text.replace("'", "").replace("’", "").replace("`", "").replace("ʼ", "")
+    text = _NON_WORD.sub(" ", text)
+    return _STRETCH.sub(r"\1", text).split()
+
+
+class Analyzer:
+    """Turns text into canonical stems for one locale: synonyms and slang first, then stop words, then stems.
+
+    Unknown words of four letters or more are corrected to the closest known word (rapidfuzz), so typos
+    still meet the content.
+    """
+
+    def __init__(self, code: str, stopwords: Iterable[str], synonyms: Mapping[str, Iterable[str]]) -> None:
+        self.code = code
+        algo = _STEMMERS.get(code)
+        self._stemmer = snowballstemmer.stemmer(algo) if algo else None
+        self.stopwords = frozenset(t for w in stopwords for t in basic_tokens(w))
+        self.phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.max_phrase = 1
+        for canonical, variants in synonyms.items():
+            target = tuple(basic_tokens(canonical))
+            for variant in (canonical, *variants):
+                key = tuple(basic_tokens(variant))
+                if key and key not in self.phrases:
+                    self.phrases[key] = target
+                    self.max_phrase = max(self.max_phrase, len(key))
+        # One-word variants also match by stem, so inflected forms ("геры", "overdosing") need not be listed.
+        self.stem_phrases: dict[str, tuple[str, ...]] = {}
+        for key, target in self.phrases.items():
+            if len(key) == 1:
+                self.stem_phrases.setdefault(self.stem(key[0]), target)
+        self.vocabulary: set[str] = set(self.stopwords)
+        for key, target in self.phrases.items():
+            self.vocabulary.update(key)
+            self.vocabulary.update(target)
+        self._vocab_list: list[str] = []
+        self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
+        self._analyse_cached = lru_cache(maxsize=4096)(self._analyse)
+
+    def stem(self, token: str) -> str:
+        if self._stemmer is None or token.isdigit():
+            return token
+        return self._stemmer.stemWord(token)
+
+    def learn(self, texts: Iterable[str]) -> None:
+        """Add the words of content texts to the vocabulary that typos are corrected against."""
+        for text in texts:
+            self.vocabulary.update(basic_tokens(text))
+
+    def freeze(self) -> None:
+        self._vocab_list = sorted(t for t in self.vocabulary if len(t) >= 3 and not t.isdigit())
+        self._correct.cache_clear()
+        self._analyse_cached.cache_clear()
+
+    def _correct_uncached(self, token: str) -> str:
+        if len(token) < 4 or token in self.vocabulary or token.isdigit() or not self._vocab_list:
+            return token
+        cutoff = 86 if len(token) <= 5 else 80
+        best = process.extractOne(token, self._vocab_list, scorer=fuzz.ratio, score_cutoff=cutoff)
+        return best[0] if best else token
+
+    def _canon(self, tokens: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        n = len(tokens)
+        while i < n:
+            for size in range(min(self.max_phrase, n - i), 0, -1):
+                target = self.phrases.get(tuple(tokens[i : i + size]))
+                if target is not None:
+                    out.extend(target)
+                    i += size
+                    break
+            else:
+                token = tokens[i]
+                target = self.stem_phrases.get(self.stem(token))
+                if target is not None:
+                    out.extend(target)
+                else:
+                    out.append(token)
+                i += 1
+        return out
+
+    def _analyse(self, text: str) -> tuple[str, ...]:
+        surface = [self._correct(t) for t in basic_tokens(text)]
+        canon = self._canon(surface)
+        return tuple(self.stem(t) for t in canon if t not in self.stopwords)
+
+    def analyse(self, text: str) -> tuple[str, ...]:
+        """Canonical stems of the text, in order, stop words removed."""
+        return self._analyse_cached(text[:MAX_CHARS])
+
+    def known_share(self, text: str) -> float:
+        tokens = basic_tokens(text)
+        if not tokens:
+            return 0.0
+        return sum(t in self.vocabulary for t in tokens) / len(tokens)

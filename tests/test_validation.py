@@ -1,0 +1,209 @@
+"""One broken fixture per validation rule, each with its exact `file:line: message`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.content import load_content, validate_content
+from bot.errors import ContentError
+
+
+def edit(root: Path, rel: str, old: str, new: str) -> int:
+    """Replace `old` with `new` in a content file; return the 1-based line where the change starts."""
+    path = root / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {rel}"
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return line
+
+
+def problems(root: Path) -> list[str]:
+    _, found = validate_content(root)
+    return [str(p) for p in found]
+
+
+def test_the_fixture_is_clean(mini_tree: Path) -> None:
+    assert problems(mini_tree) == []
+
+
+def test_unknown_key(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/en/entries/alcohol.yaml", "keywords:", "colour: red\nkeywords:")
+    assert f"knowledge/en/entries/alcohol.yaml:{line}: unknown key 'colour' in an entry" in problems(mini_tree)
+
+
+def test_misspelt_key_gets_a_suggestion(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/en/entries/alcohol.yaml", "keywords:", "keyword:")
+    found = problems(mini_tree)
+    assert f"knowledge/en/entries/alcohol.yaml:{line}: unknown key 'keyword' in an entry (did you mean 'keywords'?)" in found
+
+
+def test_missing_key(mini_tree: Path) -> None:
+    edit(mini_tree, "knowledge/en/entries/alcohol.yaml", "title: Alcohol\n", "")
+    assert "knowledge/en/entries/alcohol.yaml:1: missing key 'title' in an entry" in problems(mini_tree)
+
+
+def test_wrong_type(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/en/entries/naloxone.yaml", "keywords: [naloxone, narcan]", "keywords: naloxone")
+    assert f"knowledge/en/entries/naloxone.yaml:{line}: 'keywords' must be a list, got text" in problems(mini_tree)
+
+
+def test_wrong_date(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/en/entries/naloxone.yaml", "reviewed: 2026-11-25", "reviewed: last week")
+    assert f"knowledge/en/entries/naloxone.yaml:{line}: 'reviewed' must be a date (YYYY-MM-DD), got text" in problems(mini_tree)
+
+
+def test_duplicate_flow_id(mini_tree: Path) -> None:
+    (mini_tree / "dialogues" / "menu2.yaml").write_text((mini_tree / "dialogues" / "menu.yaml").read_text())
+    found = problems(mini_tree)
+    assert "dialogues/menu2.yaml:1: duplicate flow id 'menu' (also in dialogues/menu.yaml)" in found
+    assert "dialogues/menu2.yaml:1: id 'menu' does not match the file name 'menu2.yaml'" in found
+
+
+def test_id_must_match_file_name(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/en/entries/alcohol.yaml", "id: alcohol", "id: booze")
+    assert f"knowledge/en/entries/alcohol.yaml:{line}: id 'booze' does not match the file name 'alcohol.yaml'" in problems(mini_tree)
+
+
+def test_dangling_related(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/en/entries/alcohol.yaml", "related: [naloxone]", "related: [naloxone, nowhere]")
+    assert f"knowledge/en/entries/alcohol.yaml:{line}: related id 'nowhere' does not exist in locale 'en'" in problems(mini_tree)
+
+
+def test_dangling_step_reference(mini_tree: Path) -> None:
+    edit(mini_tree, "dialogues/menu.yaml", "goto: main", "goto: mian")
+    text = (mini_tree / "dialogues/menu.yaml").read_text()
+    line = text[: text.index("- label: {en: Back")].count("\n") + 1
+    assert f"dialogues/menu.yaml:{line}: step 'emergencies' button 2 goes to step 'mian', which does not exist" in problems(mini_tree)
+
+
+def test_dangling_entry_and_flow_buttons(mini_tree: Path) -> None:
+    edit(mini_tree, "dialogues/menu.yaml", "entry: naloxone", "entry: narcan")
+    edit(mini_tree, "dialogues/menu.yaml", "flow: combo-check", "flow: combo")
+    found = problems(mini_tree)
+    assert "dialogues/menu.yaml:13: step 'main' button 1 opens flow 'combo', which does not exist" in found
+    assert "dialogues/menu.yaml:15: step 'main' button 2 opens entry 'narcan', which does not exist in 'en'" in found
+
+
+def test_unreachable_step(mini_tree: Path) -> None:
+    path = mini_tree / "dialogues/emergency-overdose.yaml"
+    path.write_text(path.read_text() + "  orphan:\n    say: {en: x, ru: x}\n    end: true\n")
+    line = path.read_text().splitlines().index("  orphan:") + 1
+    assert f"dialogues/emergency-overdose.yaml:{line}: step 'orphan' cannot be reached from start 'call'" in problems(mini_tree)
+
+
+def test_step_that_cannot_be_left(mini_tree: Path) -> None:
+    line = edit(mini_tree, "dialogues/emergency-overdose.yaml", "    end: true\n", "")
+    text = (mini_tree / "dialogues/emergency-overdose.yaml").read_text()
+    line = text.splitlines().index("  breathing:") + 1
+    assert f"dialogues/emergency-overdose.yaml:{line}: step 'breathing' cannot be left: give it buttons, input or end: true" in problems(
+        mini_tree
+    )
+
+
+def test_answer_over_the_message_limit(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/en/entries/alcohol.yaml", "answer: |\n  Eat first", "answer: |\n  " + "x" * 4100 + "\n  Eat")
+    assert f"knowledge/en/entries/alcohol.yaml:{line}: answer is 4,148 characters; the limit is 4,000" in problems(mini_tree)
+
+
+def test_callback_data_over_64_bytes(mini_tree: Path) -> None:
+    long_step = "s" + "-x" * 40
+    edit(mini_tree, "dialogues/menu.yaml", "goto: emergencies", f"goto: {long_step}")
+    line = edit(mini_tree, "dialogues/menu.yaml", "  emergencies:", f"  {long_step}:")
+    found = problems(mini_tree)
+    text = (mini_tree / "dialogues/menu.yaml").read_text()
+    bline = text[: text.index(f"goto: {long_step}")].count("\n") + 1
+    assert f"dialogues/menu.yaml:{bline}: step 'main' button 3: its callback data is over Telegram's 64 bytes" in found
+    assert line > 0
+
+
+def test_string_missing_in_a_locale(mini_tree: Path) -> None:
+    edit(mini_tree, "knowledge/ru/strings.yaml", 'clarify: "Что именно тебя интересует?"\n', "")
+    assert "knowledge/ru/strings.yaml:1: string 'clarify' is missing (it is in knowledge/en/strings.yaml)" in problems(mini_tree)
+
+
+def test_flow_text_missing_in_a_locale(mini_tree: Path) -> None:
+    line = edit(mini_tree, "dialogues/menu.yaml", "      ru: Что случилось?\n", "")
+    assert f"dialogues/menu.yaml:{line - 2}: step 'emergencies' has no text for locale 'ru'" in problems(mini_tree)
+
+
+def test_topic_missing_in_a_locale(mini_tree: Path) -> None:
+    (mini_tree / "knowledge/ru/entries/alcohol.yaml").unlink()
+    found = problems(mini_tree)
+    assert "knowledge/ru/entries/alcohol.yaml:1: entry 'alcohol' of topics.yaml is missing in locale 'ru'" in found
+
+
+def test_topic_flow_missing(mini_tree: Path) -> None:
+    (mini_tree / "dialogues/combo-check.yaml").unlink()
+    found = problems(mini_tree)
+    assert "dialogues/combo-check.yaml:1: flow flow 'combo-check' of topics.yaml is missing" in found
+    assert "dialogues/menu.yaml:13: step 'main' button 1 opens flow 'combo-check', which does not exist" in found
+
+
+def test_combo_substance_not_in_topics(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/combos.yaml", "pair: [alcohol, cocaine]", "pair: [alcohol, ketamine]")
+    found = problems(mini_tree)
+    assert f"knowledge/combos.yaml:{line}: pair 1: 'ketamine' is not one of combo_substances in topics.yaml" in found
+    assert "knowledge/combos.yaml:5: the pair alcohol + cocaine is missing" in found
+
+
+def test_combo_level_not_in_topics(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/combos.yaml", "risk: unsafe", "risk: deadly")
+    assert any(p.startswith(f"knowledge/combos.yaml:{line}: pair 1: risk 'deadly' is not one of") for p in problems(mini_tree))
+
+
+def test_combo_pair_listed_twice(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/combos.yaml", "  - pair: [cocaine, opioids]", "  - pair: [cocaine, alcohol]")
+    assert f"knowledge/combos.yaml:{line}: pair 3: alcohol + cocaine is listed twice (first at line 6)" in problems(mini_tree)
+
+
+def test_combo_reason_missing(mini_tree: Path) -> None:
+    edit(mini_tree, "knowledge/ru/combos.yaml", "  cocaine+opioids: Стимулятор маскирует опиоид, пока не закончится.\n", "")
+    assert "knowledge/ru/combos.yaml:1: the reason for cocaine+opioids is missing" in problems(mini_tree)
+
+
+def test_alias_in_two_substances(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/en/substances.yaml", "aliases: [coke, charlie]", "aliases: [coke, charlie, booze]")
+    assert f"knowledge/en/substances.yaml:{line}: alias 'booze' belongs to both 'alcohol' and 'cocaine'" in problems(mini_tree)
+
+
+def test_yaml_syntax_error_names_file_and_line(mini_tree: Path) -> None:
+    edit(mini_tree, "knowledge/en/entries/naloxone.yaml", "keywords: [naloxone, narcan]", "keywords: [naloxone, narcan")
+    found = problems(mini_tree)
+    assert any(p.startswith("knowledge/en/entries/naloxone.yaml:") and "YAML syntax error" in p for p in found)
+
+
+def test_alias_bomb_in_content(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/en/entries/naloxone.yaml", "keywords: [naloxone, narcan]", "keywords: &k [naloxone]\nx: *k")
+    assert f"knowledge/en/entries/naloxone.yaml:{line}: anchors and aliases are not allowed" in problems(mini_tree)
+
+
+def test_source_needs_https(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/en/entries/alcohol.yaml", "url: https://www.nhs.uk", "url: http://www.nhs.uk")
+    assert f"knowledge/en/entries/alcohol.yaml:{line}: source 1 url must start with https://" in problems(mini_tree)
+
+
+def test_every_problem_is_reported_at_once(mini_tree: Path) -> None:
+    edit(mini_tree, "knowledge/en/entries/alcohol.yaml", "related: [naloxone]", "related: [nowhere]")
+    edit(mini_tree, "knowledge/combos.yaml", "risk: unsafe", "risk: deadly")
+    edit(mini_tree, "dialogues/menu.yaml", "goto: main", "goto: mian")
+    assert len(problems(mini_tree)) >= 3
+    with pytest.raises(ContentError) as err:
+        load_content(mini_tree)
+    assert len(err.value.problems) >= 3
+
+
+def test_locale_filter(mini_tree: Path) -> None:
+    edit(mini_tree, "knowledge/ru/strings.yaml", 'clarify: "Что именно тебя интересует?"\n', "")
+    edit(mini_tree, "knowledge/en/entries/alcohol.yaml", "related: [naloxone]", "related: [nowhere]")
+    _, found = validate_content(mini_tree, "ru")
+    assert [p.path for p in found] == ["knowledge/ru/strings.yaml"]
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+def test_the_shipped_content_is_valid(locale: str) -> None:
+    root = Path(__file__).resolve().parent.parent
+    _, found = validate_content(root, locale)
+    assert [str(p) for p in found] == []
