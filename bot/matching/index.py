@@ -65,8 +65,9 @@ class _LocaleIndex:
     aliases: dict[tuple[str, ...], str]  # analysed alias -> substance id
     unless: dict[str, frozenset[str]]
     max_alias: int
-    mixing: frozenset[str]
-    contrast: frozenset[str]
+    mixing: tuple[tuple[str, ...], ...]  # surface word sequences
+    connectors: tuple[tuple[str, ...], ...]
+    contrast: tuple[tuple[str, ...], ...]
 
 
 class MatchIndex:
@@ -144,9 +145,10 @@ class MatchIndex:
                     aliases[key] = sid
             unless[sid] = frozenset(s for text in names.unless for s in analyzer.analyse(text))
         max_alias = max((len(k) for k in aliases), default=1)
-        strings = pack.strings
-        mixing = frozenset(s for w in strings.get("match_mixing_words", "").split(",") for s in analyzer.analyse(w))
-        contrast = frozenset(s for w in strings.get("match_contrast_words", "").split(",") for s in analyzer.analyse(w))
+
+        def words(key: str) -> tuple[tuple[str, ...], ...]:
+            return tuple(t for w in pack.strings.get(key, "").split(",") if (t := tuple(basic_tokens(w))))
+
         return _LocaleIndex(
             analyzer,
             targets,
@@ -159,8 +161,9 @@ class MatchIndex:
             aliases,
             unless,
             max_alias,
-            mixing,
-            contrast,
+            words("match_mixing_words"),
+            words("match_connector_words"),
+            words("match_contrast_words"),
         )
 
     # --- asking -----------------------------------------------------------------------------------------
@@ -223,6 +226,20 @@ class MatchIndex:
                 i += 1
         return found
 
+    @staticmethod
+    def _mixing_intent(li: _LocaleIndex, text: str, n_stems: int) -> bool:
+        """Two substances are a combo question when joined as a mix ("with", "and", "on"), not compared ("or")."""
+        padded = " " + " ".join(basic_tokens(text)) + " "
+
+        def has(phrases: tuple[tuple[str, ...], ...]) -> bool:
+            return any(f" {' '.join(p)} " in padded for p in phrases)
+
+        if has(li.mixing):
+            return True
+        if has(li.contrast):
+            return False
+        return has(li.connectors) or n_stems <= 3
+
     def _rank(self, li: _LocaleIndex, stems: tuple[str, ...]) -> list[tuple[float, int]]:
         query = set(stems)
         if not query:
@@ -258,8 +275,7 @@ class MatchIndex:
         if fid is not None:
             return Decision("emergency", code, fid, escore)
         subs = self._substances(li, stems)
-        # Two substances mean a mixing question unless the message compares them ("X or Y", "difference").
-        if len(subs) >= 2 and (stem_set & li.mixing or not stem_set & li.contrast):
+        if len(subs) >= 2 and self._mixing_intent(li, text, len(stems)):
             a, b = sorted(subs[:2])
             combo = self.content.combo(a, b)
             return Decision("combo", code, None, 1.0, substances=(a, b), risk=combo.risk if combo else None)

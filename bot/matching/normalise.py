@@ -21,6 +21,7 @@ def basic_tokens(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).casefold().replace("ё", "е")
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\n\t ")
     text = text.replace("'", "").replace("’", "").replace("`", "").replace("ʼ", "")
+    text = text.replace("+", " plus ").replace("&", " and ")
     text = _NON_WORD.sub(" ", text)
     return _STRETCH.sub(r"\1", text).split()
 

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.content import Content
+from bot.matching import MatchIndex
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def index(mini_content: Content) -> MatchIndex:
+    return MatchIndex(mini_content)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "target"),
+    [
+        ("he is not breathing", "emergency", "emergency-overdose"),
+        ("NOT BREATHINGGG!!!", "emergency", "emergency-overdose"),
+        ("lips blue", "emergency", "emergency-overdose"),  # any word order
+        ("he passed out", "answer", None),  # a weak sign alone is not enough...
+        ("passed out and snoring", "emergency", "emergency-overdose"),  # ...two are
+        ("где взять наркан", "answer", "naloxone"),
+        ("она не дышит", "emergency", "emergency-overdose"),
+        ("menu", "flow", "menu"),
+        ("narcan", "answer", "naloxone"),
+        ("nalaxone", "answer", "naloxone"),  # misspelt
+        ("did arsenal win", "fallback", None),
+        ("sdfghj", "fallback", None),
+    ],
+)
+def test_routes(index: MatchIndex, text: str, kind: str, target: str | None) -> None:
+    d = index.classify(text)
+    if kind == "answer" and target is None:
+        assert d.kind != "emergency"
+        return
+    assert (d.kind, d.id) == (kind, target)
+
+
+def test_scores_are_visible_and_ordered(index: MatchIndex) -> None:
+    strong = index.classify("where do i get narcan", "en")
+    weak = index.classify("narcan football weather", "en")
+    assert strong.score > weak.score
+    assert strong.as_dict() == {"locale": "en", "kind": "answer", "id": "naloxone", "score": round(strong.score, 3)}
+
+
+@pytest.mark.parametrize(
+    ("text", "pair"),
+    [
+        ("coke and beer", ("alcohol", "cocaine")),
+        ("can i drink on dope", ("alcohol", "opioids")),
+        ("coke+heroin", ("cocaine", "opioids")),
+        ("oxy booze", ("alcohol", "opioids")),  # short: no connector needed
+        ("кокс и водка", ("alcohol", "cocaine")),
+    ],
+)
+def test_combos(index: MatchIndex, text: str, pair: tuple[str, str]) -> None:
+    d = index.classify(text)
+    assert d.kind == "combo" and d.substances == pair
+    assert d.as_dict()["risk"] in ("unsafe", "dangerous")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["is coke or heroin worse", "difference between coke and heroin", "how much water should i drink after coke", "coke coke"],
+)
+def test_not_combos(index: MatchIndex, text: str) -> None:
+    assert index.classify(text, "en").kind != "combo"
+
+
+def test_clarify_offers_close_candidates(index: MatchIndex) -> None:
+    d = index.classify("naloxone alcohol", "en")
+    assert d.kind == "clarify" and set(d.candidates) == {"naloxone", "alcohol"}
+    assert d.as_dict()["candidates"] == list(d.candidates)
+
+
+def test_locale_detection(index: MatchIndex) -> None:
+    assert index.detect_locale("не дышит", "en") == "ru"
+    assert index.detect_locale("not breathing", "ru") == "en"
+    assert index.detect_locale("12345 !!!", "ru") == "ru"
+
+
+def test_topics_copy_matches_the_shared_contract() -> None:
+    shared = ROOT.parent / "shared" / "topics.yaml"
+    if not shared.exists():
+        pytest.skip("no shared/ beside the checkout")
+    assert (ROOT / "knowledge" / "topics.yaml").read_text() == shared.read_text()
