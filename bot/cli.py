@@ -98,6 +98,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_test_conversations(args: argparse.Namespace) -> int:
+    from .transcripts import run_all
+
+    root = Path(args.content)
+    paths = [Path(p) for p in args.paths] or [root / "tests" / "conversations"]
+    results = run_all(_engine(args), paths, root)
+    failed = 0
+    for result in results:
+        status = "ok  " if not result.failures else "FAIL"
+        print(f"{status} {result.path} ({result.name}, {result.steps} steps)")
+        for problem in result.failures:
+            print(f"  {problem}")
+        failed += bool(result.failures)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed or not results else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hrbot", description="An anonymous harm reduction chatbot.")
     parser.add_argument("--version", action="version", version=f"hrbot {__version__}")
@@ -122,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-emergency-recall", type=float, default=1.0, help="exit 1 if any locale's emergency recall is below")
     p.add_argument("--max-false-emergency", type=float, default=0.02, help="exit 1 if false emergencies exceed this share")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("test-conversations", help="run YAML conversation transcripts (default: tests/conversations/)")
+    p.add_argument("paths", nargs="*", help="transcript files or folders")
+    p.set_defaults(func=cmd_test_conversations)
     return parser
 
 

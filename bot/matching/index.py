@@ -60,7 +60,7 @@ class _LocaleIndex:
     unknown_weight: float
     postings: dict[str, list[tuple[int, int]]]
     triggers: list[tuple[str, frozenset[str], float]]  # (flow id, stems, weight)
-    signals: dict[str, frozenset[str]]
+    signals: dict[str, tuple[frozenset[str], ...]]  # flow -> phrases (all words must appear)
     emergency_order: dict[str, int]
     aliases: dict[tuple[str, ...], str]  # analysed alias -> substance id
     unless: dict[str, frozenset[str]]
@@ -124,7 +124,7 @@ class MatchIndex:
                     postings[stem].append((ti, pi))
 
         triggers: list[tuple[str, frozenset[str], float]] = []
-        signals: dict[str, frozenset[str]] = {}
+        signals: dict[str, tuple[frozenset[str], ...]] = {}
         order: dict[str, int] = {}
         emergencies = [f for f in content.flows.values() if f.emergency]
         rank = {fid: i for i, fid in enumerate(content.topics.emergency)}
@@ -134,7 +134,7 @@ class MatchIndex:
                 stems = frozenset(analyzer.analyse(trig.phrase))
                 if stems:
                     triggers.append((flow.id, stems, trig.weight))
-            signals[flow.id] = frozenset(s for text in flow.signals.get(code, ()) for s in analyzer.analyse(text))
+            signals[flow.id] = tuple(frozenset(st) for text in flow.signals.get(code, ()) if (st := analyzer.analyse(text)))
 
         aliases: dict[tuple[str, ...], str] = {}
         unless: dict[str, frozenset[str]] = {}
@@ -193,16 +193,40 @@ class MatchIndex:
 
     @staticmethod
     def _emergency(li: _LocaleIndex, stems: set[str]) -> tuple[str | None, float]:
-        totals: dict[str, float] = defaultdict(float)
+        """Sum the weights of the triggers whose words all appear; 1 or more is an emergency.
+
+        Within a flow, a trigger inside a longer one that also fired is not counted twice ("wont wake" and
+        "wont wake up"). The flow is then chosen by the evidence only it has (triggers no other flow shares,
+        and its signals), so a sign common to several emergencies does not decide which one it is.
+        """
+        fired: dict[str, list[tuple[frozenset[str], float]]] = defaultdict(list)
         for fid, need, weight in li.triggers:
             if need <= stems:
-                totals[fid] += weight
-        if not totals or max(totals.values()) < 1.0:
+                fired[fid].append((need, weight))
+        if not fired:
             return None, 0.0
-        for fid, sig in li.signals.items():
-            if sig & stems:
-                totals[fid] += SIGNAL_WEIGHT
-        best = max(totals, key=lambda f: (totals[f], -li.emergency_order.get(f, 99)))
+        totals: dict[str, float] = {}
+        kept: dict[str, list[frozenset[str]]] = {}
+        for fid, hits in fired.items():
+            hits.sort(key=lambda h: -len(h[0]))
+            keep: list[tuple[frozenset[str], float]] = []
+            for need, weight in hits:
+                if not any(need < other for other, _ in keep):
+                    keep.append((need, weight))
+            totals[fid] = sum(w for _, w in keep)
+            kept[fid] = [need for need, _ in keep]
+        if max(totals.values()) < 1.0:
+            return None, 0.0
+        owners: dict[frozenset[str], int] = defaultdict(int)
+        for needs in kept.values():
+            for need in set(needs):
+                owners[need] += 1
+        choice: dict[str, float] = {}
+        for fid, hits in fired.items():
+            unique = sum(w for need, w in hits if need in kept[fid] and owners[need] == 1)
+            signal = SIGNAL_WEIGHT if any(sig <= stems for sig in li.signals.get(fid, ())) else 0.0
+            choice[fid] = unique + signal
+        best = max(totals, key=lambda f: (choice[f], totals[f] >= 1.0, totals[f], -li.emergency_order.get(f, 99)))
         return best, totals[best]
 
     def substances(self, text: str, locale: str) -> list[str]:
