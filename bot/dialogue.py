@@ -31,8 +31,8 @@ def leave(session: Session) -> None:
 
 
 def after_show(session: Session, step: Step) -> None:
-    """A step that ends the flow and offers nothing to press or answer releases the session."""
-    if step.end and not step.buttons and step.input is None:
+    """A step marked `end` releases the session once shown; its buttons still work (they carry flow and step)."""
+    if step.end:
         leave(session)
 
 

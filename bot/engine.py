@@ -61,6 +61,12 @@ class Engine:
         """Swap in new content; sessions keep going (see `handle` for steps that vanished)."""
         self.bundle = Bundle(content)
 
+    def notice(self, key: str, session: Session, locale_hint: str | None = None) -> Reply:
+        """A UI string (e.g. `not_text`, `group_hint`) in the session's locale, for adapters; id = the key."""
+        bundle = self.bundle
+        locale = self._locale(bundle, session, locale_hint, None)
+        return dataclasses.replace(_Turn(bundle, session, locale).notice(key), id=key)
+
     def classify(self, text: str, locale: str | None = None) -> Decision:
         return self.bundle.index.classify(text, locale, default_locale=self.content.default_locale)
 
@@ -130,7 +136,7 @@ class _Turn:
     def text(self, text: str) -> list[Reply]:
         if not text:
             return [self.reply(self.s("fallback"), (self.menu_button(),), kind="fallback")]
-        decision = self.index.classify(text, self.locale)
+        decision = self.understand(text)
         if decision.kind == "emergency" and decision.id:
             return [self.start_flow(self.content.flows[decision.id])]
         here = dialogue.current(self.content, self.session)
@@ -141,6 +147,19 @@ class _Turn:
         if here is not None and here[1].input is not None:
             return self.flow_input(here[0], here[1], text)
         return self.decision(decision)
+
+    def understand(self, text: str) -> Decision:
+        """Classify in the reply locale; a message written in another language is understood in that one
+        too (an emergency always, otherwise when the reply locale found nothing). The reply stays in ours."""
+        decision = self.index.classify(text, self.locale)
+        if decision.kind == "emergency":
+            return decision
+        other = self.index.detect_locale(text, self.locale)
+        if other != self.locale:
+            alt = self.index.classify(text, other)
+            if alt.kind == "emergency" or (decision.kind == "fallback" and alt.kind != "fallback"):
+                return alt
+        return decision
 
     def _is_stop_word(self, text: str) -> bool:
         words = {w.strip().casefold() for w in self.s("stop_words").split(",")}
@@ -246,6 +265,9 @@ class _Turn:
     def flow_input(self, flow: Flow, step: Step, text: str) -> list[Reply]:
         assert step.input is not None
         found = self.index.substances(text, self.locale)
+        other = self.index.detect_locale(text, self.locale)
+        if not found and other != self.locale:
+            found = self.index.substances(text, other)
         if not found:
             retry = step.input.retry.get(self.locale) or step.input.retry.get(self.content.default_locale, "")
             return [self.show_step(flow, step, prefix=retry)]

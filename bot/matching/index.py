@@ -16,10 +16,13 @@ from ..content import Content
 from .normalise import Analyzer, basic_tokens
 
 # Decision thresholds, tuned on the dev set as a whole (see `hrbot eval`), not on single lines.
-ANSWER_MIN = 0.40  # below this: fallback
+ANSWER_MIN = 0.38  # below this: fallback
 CLARIFY_MIN = 0.30  # a candidate below this is never offered
-MARGIN = 0.06  # the best must lead the runner-up by this much, or we ask which one was meant
+MARGIN = 0.04  # the best must lead the runner-up by this much, or we ask which one was meant
 MAX_CANDIDATES = 3
+# Score = weighted sum of: the best single phrasing (cosine), how much of the message the target's whole
+# vocabulary explains (coverage), and how much of it the target's title explains (topicality).
+W_PHRASE, W_COVER, W_TITLE = 0.6, 0.4, 0.2
 SIGNAL_WEIGHT = 0.3
 
 
@@ -50,6 +53,7 @@ class _Target:
     phrasings: list[frozenset[str]] = field(default_factory=list)
     norms: list[float] = field(default_factory=list)
     vocab: set[str] = field(default_factory=set)
+    title: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -95,14 +99,14 @@ class MatchIndex:
 
         targets: list[_Target] = []
         for entry in pack.entries.values():
-            t = _Target("answer", entry.id)
+            t = _Target("answer", entry.id, title=frozenset(analyzer.analyse(entry.title)))
             for text in (entry.title, *entry.questions, *entry.keywords):
                 stems = frozenset(analyzer.analyse(text))
                 if stems:
                     t.phrasings.append(stems)
             targets.append(t)
         for flow in flows:
-            t = _Target("flow", flow.id)
+            t = _Target("flow", flow.id, title=frozenset(analyzer.analyse(flow.title.get(code, ""))))
             for trig in flow.triggers.get(code, ()):
                 stems = frozenset(analyzer.analyse(trig.phrase))
                 if stems:
@@ -197,7 +201,7 @@ class MatchIndex:
 
         Within a flow, a trigger inside a longer one that also fired is not counted twice ("wont wake" and
         "wont wake up"). The flow is then chosen by the evidence only it has (triggers no other flow shares,
-        and its signals), so a sign common to several emergencies does not decide which one it is.
+        and its signals, up to two), so a sign common to several emergencies does not decide which one it is.
         """
         fired: dict[str, list[tuple[frozenset[str], float]]] = defaultdict(list)
         for fid, need, weight in li.triggers:
@@ -224,7 +228,7 @@ class MatchIndex:
         choice: dict[str, float] = {}
         for fid, hits in fired.items():
             unique = sum(w for need, w in hits if need in kept[fid] and owners[need] == 1)
-            signal = SIGNAL_WEIGHT if any(sig <= stems for sig in li.signals.get(fid, ())) else 0.0
+            signal = SIGNAL_WEIGHT * min(2, len({sig for sig in li.signals.get(fid, ()) if sig <= stems}))
             choice[fid] = unique + signal
         best = max(totals, key=lambda f: (choice[f], totals[f] >= 1.0, totals[f], -li.emergency_order.get(f, 99)))
         return best, totals[best]
@@ -285,7 +289,8 @@ class MatchIndex:
         scored = []
         for ti, sim in best_sim.items():
             cov = sum(w[s] * w[s] for s in covered[ti]) / qnorm2
-            scored.append((0.5 * sim + 0.5 * cov, ti))
+            title = sum(w[s] * w[s] for s in li.targets[ti].title & query) / qnorm2
+            scored.append((W_PHRASE * sim + W_COVER * cov + W_TITLE * title, ti))
         scored.sort(reverse=True)
         return scored
 

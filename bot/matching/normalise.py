@@ -56,7 +56,7 @@ class Analyzer:
         for key, target in self.phrases.items():
             self.vocabulary.update(key)
             self.vocabulary.update(target)
-        self._vocab_list: list[str] = []
+        self._by_initial: dict[str, list[str]] = {}
         self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
         self._analyse_cached = lru_cache(maxsize=4096)(self._analyse)
 
@@ -71,15 +71,20 @@ class Analyzer:
             self.vocabulary.update(basic_tokens(text))
 
     def freeze(self) -> None:
-        self._vocab_list = sorted(t for t in self.vocabulary if len(t) >= 3 and not t.isdigit())
+        # Typos rarely touch the first letter; bucketing by it keeps corrections honest and fast.
+        self._by_initial = {}
+        for t in sorted(self.vocabulary):
+            if len(t) >= 3 and not t.isdigit():
+                self._by_initial.setdefault(t[0], []).append(t)
         self._correct.cache_clear()
         self._analyse_cached.cache_clear()
 
     def _correct_uncached(self, token: str) -> str:
-        if len(token) < 4 or token in self.vocabulary or token.isdigit() or not self._vocab_list:
+        bucket = self._by_initial.get(token[:1])
+        if len(token) < 4 or token in self.vocabulary or token.isdigit() or not bucket:
             return token
         cutoff = 86 if len(token) <= 5 else 80
-        best = process.extractOne(token, self._vocab_list, scorer=fuzz.ratio, score_cutoff=cutoff)
+        best = process.extractOne(token, bucket, scorer=fuzz.ratio, score_cutoff=cutoff)
         return best[0] if best else token
 
     def _canon(self, tokens: list[str]) -> list[str]:
