@@ -199,8 +199,8 @@ class MatchIndex:
     def _emergency(li: _LocaleIndex, stems: set[str]) -> tuple[str | None, float]:
         """Sum the weights of the triggers whose words all appear; 1 or more is an emergency.
 
-        Within a flow, a trigger inside a longer one that also fired is not counted twice ("wont wake" and
-        "wont wake up"). The flow is then chosen by the evidence only it has (triggers no other flow shares,
+        Within a flow, a trigger equal to or inside another one that also fired is not counted twice ("wont
+        wake" and "wont wake up"). The flow is then chosen by the evidence only it has (triggers no other flow shares,
         and its signals, up to two), so a sign common to several emergencies does not decide which one it is.
         """
         fired: dict[str, list[tuple[frozenset[str], float]]] = defaultdict(list)
@@ -215,7 +215,7 @@ class MatchIndex:
             hits.sort(key=lambda h: -len(h[0]))
             keep: list[tuple[frozenset[str], float]] = []
             for need, weight in hits:
-                if not any(need < other for other, _ in keep):
+                if not any(need <= other for other, _ in keep):
                     keep.append((need, weight))
             totals[fid] = sum(w for _, w in keep)
             kept[fid] = [need for need, _ in keep]

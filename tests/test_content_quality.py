@@ -1,0 +1,77 @@
+"""The shipped knowledge base against the content rules (issue: the knowledge base)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from bot.content import Content
+from bot.engine import Engine
+
+SUBSTANCE_ENTRIES = {
+    "alcohol", "tobacco-nicotine", "cannabis", "synthetic-cannabinoids", "heroin", "fentanyl", "nitazenes", "xylazine",
+    "prescription-opioids", "methadone-buprenorphine", "cocaine", "crack-cocaine", "methamphetamine", "amphetamine",
+    "synthetic-cathinones", "mdma", "ketamine", "ghb-gbl", "benzodiazepines", "gabapentinoids", "lsd", "psilocybin",
+    "dmt", "nitrous-oxide", "poppers", "dxm",
+}  # fmt: skip
+
+
+def test_every_answer_id_exists_in_every_locale(real_content: Content) -> None:
+    for code, pack in real_content.locales.items():
+        missing = set(real_content.topics.answer) - set(pack.entries)
+        assert not missing, f"{code} lacks {sorted(missing)}"
+
+
+def test_every_entry_is_sourced_reviewed_and_phone_sized(real_content: Content) -> None:
+    for pack in real_content.locales.values():
+        for entry in pack.entries.values():
+            assert entry.sources, entry.path
+            assert all(s.url.startswith("https://") and s.title for s in entry.sources), entry.path
+            assert entry.reviewed.year >= 2025, entry.path
+            assert len(entry.answer) <= 1200, f"{entry.path}: first screen is {len(entry.answer)} characters"
+            assert len(entry.questions) >= 8, f"{entry.path}: only {len(entry.questions)} questions"
+
+
+def test_substance_entries_point_to_the_combo_checker(real_content: Content) -> None:
+    words = {"en": "combo", "ru": "комбо"}
+    for code, pack in real_content.locales.items():
+        for entry_id in (SUBSTANCE_ENTRIES - {"tobacco-nicotine"}) & set(pack.entries):
+            entry = pack.entries[entry_id]
+            text = f"{entry.answer}\n{entry.more or ''}".casefold()
+            assert words.get(code, "combo") in text or "сочетан" in text, f"{entry.path} does not mention the combo checker"
+
+
+def test_every_pair_exists_once_and_reads_the_same_both_ways(real_content: Content) -> None:
+    subs = real_content.topics.combo_substances
+    assert len(real_content.combos) == len(subs) * (len(subs) - 1) // 2
+    for a, b in itertools.combinations(subs, 2):
+        one, other = real_content.combo(a, b), real_content.combo(b, a)
+        assert one is not None and one is other
+        assert one.risk in real_content.topics.risk_levels
+        for code in real_content.locales:
+            assert one.reasons.get(code), f"no {code} reason for {a}+{b}"
+
+
+def test_every_substance_has_aliases_in_every_locale(real_content: Content) -> None:
+    for code, pack in real_content.locales.items():
+        for sid in real_content.topics.combo_substances:
+            assert sid in pack.substances and len(pack.substances[sid].aliases) >= 2, f"{code}: {sid}"
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+def test_combo_answers_read_the_same_in_either_order(real_engine: Engine, locale: str) -> None:
+    pack = real_engine.content.locales[locale]
+    names = {sid: pack.substances[sid].aliases[0] for sid in ("alcohol", "cocaine", "opioids", "benzodiazepines")}
+    joiner = " and " if locale == "en" else " и "
+    for a, b in itertools.combinations(names, 2):
+        one = real_engine.classify(names[a] + joiner + names[b], locale)
+        two = real_engine.classify(names[b] + joiner + names[a], locale)
+        assert one.kind == two.kind == "combo" and one.substances == two.substances and one.risk == two.risk
+
+
+def test_emergency_texts_start_with_the_number(real_content: Content) -> None:
+    for flow in real_content.flows.values():
+        if flow.emergency:
+            for code, text in flow.steps[flow.start].say.items():
+                assert text.lstrip().startswith("1. ") and "{emergency}" in text.splitlines()[0], f"{flow.path} {code}"
