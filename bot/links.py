@@ -24,3 +24,13 @@ def parse_payload(payload: str) -> tuple[str, str | None]:
         return "", None
     target, _, campaign = payload.partition(SEPARATOR)
     return target, (campaign if campaign and CAMPAIGN_RE.match(campaign) else None)
+
+
+USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+
+
+def deep_link(bot_username: str, payload: str) -> str:
+    name = bot_username.lstrip("@")
+    if not USERNAME_RE.match(name):
+        raise ValueError(f"{bot_username!r} is not a Telegram bot username (5-32 letters, digits or _)")
+    return f"https://t.me/{name}?start={payload}"
