@@ -38,12 +38,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     content, problems = validate_content(Path(args.content), args.locale)
     for problem in problems:
         print(problem)
-    if problems or content is None:
-        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+    errors = [p for p in problems if not p.warning]
+    # With --locale, what is still missing in that locale counts too: that is the translator's to-do list.
+    if errors or content is None or (args.locale and problems):
+        print(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)", file=sys.stderr)
         return 1
     entries = sum(len(p.entries) for p in content.locales.values())
+    warned = f", {len(problems)} warning(s) in partial locales" if problems else ""
     print(
-        f"ok: {entries} entries, {len(content.flows)} flows, {len(content.combos)} combos, "
+        f"ok{warned}: {entries} entries, {len(content.flows)} flows, {len(content.combos)} combos, "
         f"{len(content.locales)} locales ({', '.join(sorted(content.locales))}) "
         f"in {time.perf_counter() - started:.2f}s"
     )
@@ -115,6 +118,140 @@ def cmd_test_conversations(args: argparse.Namespace) -> int:
     return 1 if failed or not results else 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+    from .privacy import load_pepper
+    from .storage import open_store, pepper_path_for
+    from .telegram import Settings, StartError, TelegramBot, read_token, run, setup_logging
+
+    try:
+        token = read_token(os.environ)
+        settings = Settings(
+            token=token,
+            api_url=args.api_url,
+            webhook_url=args.webhook,
+            listen=args.listen,
+            port=args.port,
+            secret_token=args.secret_token or None,
+            max_connections=args.max_connections,
+            drop_pending_updates=args.drop_pending_updates,
+        )
+        setup_logging(args.log_level, secrets=[token, settings.secret_token or ""])
+        engine = _engine(args)
+        pepper = load_pepper(path=pepper_path_for(args.database))
+        store = open_store(args.database, pepper=pepper)
+    except ConfigError as exc:  # the messages never hold the token, the pepper or a password
+        print(f"hrbot run: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return run(TelegramBot(engine, store, pepper, settings))
+    except StartError as exc:
+        print(f"hrbot run: {exc}", file=sys.stderr)
+        return 1
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    from .cards import write_card, write_qr
+    from .content import load_content
+    from .links import deep_link, make_payload
+
+    content = load_content(Path(args.content))
+    locale = args.locale or content.default_locale
+    if locale not in content.locales:
+        print(f"hrbot link: unknown locale {locale!r}; known: {', '.join(sorted(content.locales))}", file=sys.stderr)
+        return 2
+    entries = content.locales[locale].entries
+    if args.target not in content.flows and args.target not in entries:
+        valid = sorted(set(content.flows) | set(entries))
+        print(f"hrbot link: unknown target {args.target!r}. Valid targets:\n  " + "\n  ".join(valid), file=sys.stderr)
+        return 2
+    bot = args.bot or os.environ.get("TELEGRAM_BOT_USERNAME")
+    if not bot:
+        print("hrbot link: give the bot's username with --bot NAME (or TELEGRAM_BOT_USERNAME)", file=sys.stderr)
+        return 2
+    try:
+        url = deep_link(bot, make_payload(args.target, args.campaign))
+        if args.qr:
+            write_qr(url, Path(args.qr))
+        if args.card:
+            flow = content.flows.get(args.target)
+            title = entries[args.target].title if args.target in entries else (flow.title.get(locale) if flow else None)
+            tagline = content.locales[locale].strings.get("card_tagline", "")
+            write_card(url, title or args.target, tagline, Path(args.card))
+    except ValueError as exc:
+        print(f"hrbot link: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"hrbot link: cannot write the file: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(url)
+    return 0
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for row in [header, *rows]:
+        cells = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    import asyncio
+    import csv
+    from datetime import date
+
+    from .errors import ConfigError
+    from .storage import StorageError, is_postgres, open_store, sqlite_path
+
+    if args.since is not None:
+        try:
+            date.fromisoformat(args.since)
+        except ValueError:
+            print(f"hrbot stats: --since wants a day as YYYY-MM-DD, not {args.since!r}", file=sys.stderr)
+            return 2
+    database = args.database
+    if not is_postgres(database) and database != "memory" and not sqlite_path(database).is_file():
+        print(f"hrbot stats: no database at {sqlite_path(database)} (give --database or DATABASE_URL)", file=sys.stderr)
+        return 1
+
+    async def read() -> list:
+        store = open_store(database, retry_interval=0)
+        try:
+            if args.unanswered:
+                return await store.unanswered(args.since)
+            return await store.counters(args.since)
+        finally:
+            await store.close()
+
+    try:
+        found = asyncio.run(read())
+    except (StorageError, ConfigError) as exc:  # never carry a password or user data
+        print(f"hrbot stats: {exc}", file=sys.stderr)
+        return 1
+    if args.unanswered:
+        header: tuple[str, ...] = ("count", "first", "last", "text")
+        rows = [(str(u.count), u.first, u.last, u.text) for u in found]
+    else:
+        header = ("day", "locale", "target", "campaign", "count")
+        rows = [(k.day, k.locale, k.target, k.campaign, str(n)) for k, n in found]
+    if args.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return 0
+    if not rows:
+        print("no unanswered questions kept" if args.unanswered else "no counts yet")
+        return 0
+    if args.unanswered:
+        print("\n".join(_table(header, rows, right=(0,))))
+    else:
+        total = sum(n for _, n in found)
+        print("\n".join(_table(header, [*rows, ("total", "", "", "", str(total))], right=(4,))))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hrbot", description="An anonymous harm reduction chatbot.")
     parser.add_argument("--version", action="version", version=f"hrbot {__version__}")
@@ -140,9 +277,59 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-false-emergency", type=float, default=0.02, help="exit 1 if false emergencies exceed this share")
     p.set_defaults(func=cmd_eval)
 
+    p = sub.add_parser("link", help="print the deep link that opens a topic or flow; write its QR code or a card")
+    p.add_argument("target", help="an entry or flow id, e.g. naloxone or combo-check")
+    p.add_argument("--campaign", help="a name to count this link's use by (letters, digits, -)")
+    p.add_argument("--bot", help="the bot's username (env TELEGRAM_BOT_USERNAME)")
+    p.add_argument("--qr", metavar="FILE.png|svg", help="write the QR code")
+    p.add_argument("--card", metavar="FILE.pdf|png", help="write a printable card")
+    p.add_argument("--locale", help="language of the card's title and text")
+    p.set_defaults(func=cmd_link)
+
     p = sub.add_parser("test-conversations", help="run YAML conversation transcripts (default: tests/conversations/)")
     p.add_argument("paths", nargs="*", help="transcript files or folders")
     p.set_defaults(func=cmd_test_conversations)
+
+    p = sub.add_parser("run", help="run the Telegram bot (long polling; --webhook URL for webhook mode); needs TELEGRAM_BOT_TOKEN")
+    p.add_argument("--webhook", metavar="URL", help="public https URL Telegram posts updates to (webhook mode)")
+    p.add_argument("--listen", default="127.0.0.1", help="address the webhook server binds (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8443, help="port the webhook server binds (default 8443)")
+    p.add_argument(
+        "--secret-token",
+        default=os.environ.get("TELEGRAM_WEBHOOK_SECRET", ""),
+        help="secret Telegram sends with each webhook call (env TELEGRAM_WEBHOOK_SECRET; random if unset)",
+    )
+    p.add_argument("--max-connections", type=int, default=40, help="webhook connections Telegram may open (1-100)")
+    p.add_argument("--drop-pending-updates", action="store_true", help="discard updates that arrived while the bot was down")
+    p.add_argument(
+        "--api-url",
+        default=os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org"),
+        help="root of the Bot API server (env TELEGRAM_API_URL); /bot<token>/<method> is appended",
+    )
+    p.add_argument(
+        "--database",
+        default=os.environ.get("DATABASE_URL", "data/hrbot.db"),
+        help="SQLite path or postgresql:// URL (env DATABASE_URL; default data/hrbot.db)",
+    )
+    p.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default=os.environ.get("HRBOT_LOG_LEVEL", "INFO").upper(),
+        help="log level (env HRBOT_LOG_LEVEL; default INFO)",
+    )
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("stats", help="aggregate counts (day, locale, topic or flow, campaign) as a table")
+    p.add_argument(
+        "--database",
+        default=os.environ.get("DATABASE_URL", "data/hrbot.db"),
+        help="SQLite path or postgresql:// URL (env DATABASE_URL; default data/hrbot.db)",
+    )
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="only days from this one on")
+    p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    p.add_argument("--unanswered", action="store_true", help="list the kept unanswered questions instead (if collecting is on)")
+    p.set_defaults(func=cmd_stats)
     return parser
 
 

@@ -7,6 +7,7 @@ An emergency message interrupts any flow at any step.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import dialogue
@@ -119,6 +120,13 @@ class _Turn:
             text = text.replace("{" + name + "}", value)
         return text
 
+    def pick(self, texts: Mapping[str, str], default: str = "") -> str:
+        """The text in this locale, else its fallback, else the default locale."""
+        for code in self.content.chain(self.locale):
+            if texts.get(code):
+                return texts[code]
+        return default
+
     def menu_button(self) -> ReplyButton:
         return ReplyButton(self.s("button_menu"), CB_MENU)
 
@@ -171,7 +179,7 @@ class _Turn:
         if d.kind == "flow" and d.id in self.content.flows:
             return [self.start_flow(self.content.flows[d.id])]
         if d.kind == "answer" and d.id:
-            entry = self.content.locales[self.locale].entries.get(d.id)
+            entry = self.content.entry(self.locale, d.id)
             if entry is not None:
                 return [self.entry(entry)]
         if d.kind == "clarify":
@@ -180,7 +188,7 @@ class _Turn:
         return [self.reply(self.s("fallback"), (self.menu_button(),), kind="fallback")]
 
     def target_button(self, target: str) -> ReplyButton | None:
-        entry = self.content.locales[self.locale].entries.get(target)
+        entry = self.content.entry(self.locale, target)
         if entry is not None:
             return ReplyButton(entry.title, cb_entry(entry.id))
         flow = self.content.flows.get(target)
@@ -189,8 +197,9 @@ class _Turn:
         return None
 
     def flow_title(self, flow: Flow) -> str:
-        if flow.title.get(self.locale):
-            return flow.title[self.locale]
+        title = self.pick(flow.title)
+        if title:
+            return title
         triggers = flow.triggers.get(self.locale) or flow.triggers.get(self.content.default_locale) or ()
         return triggers[0].phrase.capitalize() if triggers else flow.id
 
@@ -199,10 +208,9 @@ class _Turn:
     def entry(self, entry: Entry) -> Reply:
         self.session.flow = self.session.step = None
         buttons = [ReplyButton(self.s("button_more"), cb_more(entry.id))]
-        entries = self.content.locales[self.locale].entries
         for rid in entry.related[:3]:
-            if rid in entries:
-                buttons.append(ReplyButton(entries[rid].title, cb_entry(rid)))
+            if (related := self.content.entry(self.locale, rid)) is not None:
+                buttons.append(ReplyButton(related.title, cb_entry(rid)))
         buttons.append(self.menu_button())
         return self.reply(f"{entry.title}\n\n{entry.answer}", tuple(buttons), kind="answer", id=entry.id)
 
@@ -213,23 +221,28 @@ class _Turn:
         sources = "\n".join(f"• {src.title}: {src.url}" for src in entry.sources)
         parts.append(f"{self.s('sources_label')}:\n{sources}\n{self.s('reviewed_label')}: {entry.reviewed.isoformat()}")
         buttons = tuple(
-            ReplyButton(entries.title, cb_entry(rid))
+            ReplyButton(related.title, cb_entry(rid))
             for rid in entry.related[:3]
-            if (entries := self.content.locales[self.locale].entries.get(rid)) is not None
+            if (related := self.content.entry(self.locale, rid)) is not None
         )
         return self.reply("\n\n".join(parts), (*buttons, self.menu_button()), kind="answer", id=entry.id)
 
     def combo_text(self, a: str, b: str) -> str:
-        names = self.content.locales[self.locale].substances
-        name_a = names[a].name if a in names else a
-        name_b = names[b].name if b in names else b
+        name_a, name_b = self.substance_name(a), self.substance_name(b)
         if a == b:
             return self.s("combo_same", a=name_a, b=name_b)
         combo = self.content.combo(a, b)
         if combo is None:
             return self.s("combo_unknown")
-        reason = combo.reasons.get(self.locale) or combo.reasons.get(self.content.default_locale, "")
+        reason = self.pick(combo.reasons)
         return self.s("combo_result", a=name_a, b=name_b, level=self.s(f"risk_{combo.risk}"), reason=reason)
+
+    def substance_name(self, sid: str) -> str:
+        for code in self.content.chain(self.locale):
+            names = self.content.locales[code].substances
+            if sid in names:
+                return names[sid].name
+        return sid
 
     def combo(self, a: str, b: str) -> Reply:
         buttons = (ReplyButton(self.s("button_check_another"), cb_flow("combo-check")), self.menu_button())
@@ -242,7 +255,7 @@ class _Turn:
         return self.show_step(flow, step, campaign=campaign)
 
     def show_step(self, flow: Flow, step: Step, *, prefix: str = "", campaign: str | None = None) -> Reply:
-        text = step.say.get(self.locale) or step.say.get(self.content.default_locale, "")
+        text = self.pick(step.say)
         text = text.replace("{emergency}", self.content.emergency_numbers(self.locale, self.session.country))
         if step.action == "combo-result":
             a, b = self.session.vars.get("first"), self.session.vars.get("second")
@@ -250,10 +263,7 @@ class _Turn:
                 text = f"{self.combo_text(a, b)}\n\n{text}".strip()
         if prefix:
             text = f"{prefix}\n\n{text}"
-        buttons = [
-            ReplyButton(b.label.get(self.locale) or b.label.get(self.content.default_locale, b.target), button_data(flow.id, b))
-            for b in step.buttons
-        ]
+        buttons = [ReplyButton(self.pick(b.label, b.target), button_data(flow.id, b)) for b in step.buttons]
         if not (flow.id == "menu" and step.id == flow.start):
             buttons.append(self.menu_button())
         buttons.append(self.stop_button())
@@ -269,7 +279,7 @@ class _Turn:
         if not found and other != self.locale:
             found = self.index.substances(text, other)
         if not found:
-            retry = step.input.retry.get(self.locale) or step.input.retry.get(self.content.default_locale, "")
+            retry = self.pick(step.input.retry)
             return [self.show_step(flow, step, prefix=retry)]
         return [self.show_step(flow, dialogue.capture_substances(self.content, self.session, flow, step, found))]
 
@@ -295,15 +305,12 @@ class _Turn:
 
     def button(self, data: str) -> list[Reply]:
         kind, _, rest = data.partition(":")
-        entries = self.content.locales[self.locale].entries
         if data == CB_MENU:
             return self.menu()
         if data == CB_STOP:
             return self.stop()
-        if kind == "e" and rest in entries:
-            return [self.entry(entries[rest])]
-        if kind == "m" and rest in entries:
-            return [self.more(entries[rest])]
+        if kind in ("e", "m") and (found := self.content.entry(self.locale, rest)) is not None:
+            return [self.entry(found) if kind == "e" else self.more(found)]
         if kind == "f" and rest in self.content.flows:
             return [self.start_flow(self.content.flows[rest])]
         if kind == "s":
@@ -346,7 +353,7 @@ class _Turn:
         if name == "locale":
             return self.set_locale(arg)
         if name == "privacy":
-            entry = self.content.locales[self.locale].entries.get("privacy")
+            entry = self.content.entry(self.locale, "privacy")
             return [self.entry(entry)] if entry else [self.notice("privacy_short")]
         if name == "forget":
             self.session.__init__()  # type: ignore[misc]
@@ -360,11 +367,10 @@ class _Turn:
     def start(self, payload: str) -> list[Reply]:
         if payload:
             target, campaign = parse_payload(payload)
-            entries = self.content.locales[self.locale].entries
             if target in self.content.flows:
                 return [self.start_flow(self.content.flows[target], campaign=campaign)]
-            if target in entries:
-                return [dataclasses.replace(self.entry(entries[target]), campaign=campaign)]
+            if (entry := self.content.entry(self.locale, target)) is not None:
+                return [dataclasses.replace(self.entry(entry), campaign=campaign)]
         welcome = self.reply(self.s("welcome"), kind="command", id="start")
         return [welcome, *self.menu()]
 

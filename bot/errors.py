@@ -19,9 +19,10 @@ class Problem:
     path: str
     line: int
     message: str
+    warning: bool = False  # a gap in a partial locale: reported, but the content still loads
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 class HrbotError(Exception):

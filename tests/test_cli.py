@@ -46,7 +46,7 @@ def test_validate_broken(capsys, monkeypatch, mini_tree: Path) -> None:
     code, out, err = run(capsys, monkeypatch, ["--content", str(mini_tree), "validate"])
     assert code == 1
     assert out.splitlines() == ["knowledge/en/entries/alcohol.yaml:12: related id 'nope' does not exist in locale 'en'"]
-    assert "1 problem(s) found" in err
+    assert "1 error(s), 0 warning(s)" in err
 
 
 def test_commands_that_need_content_refuse_broken_content(capsys, monkeypatch, mini_tree: Path) -> None:

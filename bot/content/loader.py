@@ -66,10 +66,25 @@ def _typename(value: Any) -> str:
 _TYPE_WORDS = {str: "text", list: "a list", dict: "a mapping", bool: "true or false", dt.date: "a date (YYYY-MM-DD)"}
 
 
+TRANSLATE_MARK = "TRANSLATE:"
+
+
 class _Collector:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[Problem] = []
+        self.partial: set[str] = set()  # locales still being translated: their gaps are warnings
+
+    def gap(self, path: str, line: int, message: str, locale: str) -> None:
+        """Something missing in a locale: an error, or a warning while the locale is partial."""
+        self.problems.append(Problem(path, line, message, warning=locale in self.partial))
+
+    def untranslated(self, text: object, path: str, line: int, what: str, locale: str) -> bool:
+        """True (and a gap is noted) when a text still carries the to-translate mark of `hrbot new-locale`."""
+        if isinstance(text, str) and text.lstrip().startswith(TRANSLATE_MARK):
+            self.gap(path, line, f"{what} is not translated yet", locale)
+            return True
+        return False
 
     def rel(self, path: Path) -> str:
         try:
@@ -139,7 +154,7 @@ class _Collector:
                 self.add(path, line_of(value, loc), f"{loc!r} is not a locale code in {what}")
             elif not isinstance(text, str) or not text.strip():
                 self.add(path, line_of(value, loc), f"{what} for {loc!r} must be non-empty text")
-            else:
+            elif not self.untranslated(text, path, line_of(value, loc), f"{what} for {loc!r}", loc):
                 out[loc] = text.strip()
         return out
 
@@ -184,6 +199,8 @@ def _load_entry(c: _Collector, path: Path, locale: str) -> Entry | None:
     if data is None or not c.fields(data, rel, _ENTRY_SPEC, "an entry"):
         return None
     entry_id = data["id"]
+    if any(c.untranslated(data[k], rel, line_of(data, k), f"entry {k!r}", locale) for k in ("title", "answer")):
+        return None
     if not ID_RE.match(entry_id):
         c.add(rel, line_of(data, "id"), f"id {entry_id!r} must be kebab-case (a-z, 0-9, -)")
     if path.stem != entry_id:
@@ -231,10 +248,10 @@ def _load_entry(c: _Collector, path: Path, locale: str) -> Entry | None:
 # --- per-locale files -------------------------------------------------------------------------------------
 
 
-def _load_strings(c: _Collector, path: Path) -> tuple[dict[str, str], dict[str, int]]:
+def _load_strings(c: _Collector, path: Path, locale: str) -> tuple[dict[str, str], dict[str, int]]:
     rel = c.rel(path)
     if not path.exists():
-        c.add(rel, 1, "missing file: every locale needs strings.yaml")
+        c.gap(rel, 1, "missing file: every locale needs strings.yaml", locale)
         return {}, {}
     data = c.load(path)
     if not isinstance(data, dict):
@@ -248,7 +265,8 @@ def _load_strings(c: _Collector, path: Path) -> tuple[dict[str, str], dict[str, 
             continue
         if len(value) > MESSAGE_LIMIT:
             c.add(rel, line_of(data, key), f"string {key!r} is over Telegram's {MESSAGE_LIMIT:,} characters")
-        out[str(key)] = value.strip()
+        if not c.untranslated(value, rel, line_of(data, key), f"string {key!r}", locale):
+            out[str(key)] = value.strip()
     return out, dict(data.key_lines)
 
 
@@ -281,10 +299,10 @@ def _load_synonyms(c: _Collector, path: Path) -> tuple[frozenset[str], dict[str,
     return stopwords, synonyms
 
 
-def _load_substances(c: _Collector, path: Path, topics: Topics) -> dict[str, SubstanceNames]:
+def _load_substances(c: _Collector, path: Path, topics: Topics, locale: str) -> dict[str, SubstanceNames]:
     rel = c.rel(path)
     if not path.exists():
-        c.add(rel, 1, "missing file: every locale needs substances.yaml for the combo checker")
+        c.gap(rel, 1, "missing file: every locale needs substances.yaml for the combo checker", locale)
         return {}
     data = c.load(path)
     if data is None or not c.fields(data, rel, {"substances": (dict, True)}, "substances.yaml"):
@@ -300,6 +318,8 @@ def _load_substances(c: _Collector, path: Path, topics: Topics) -> dict[str, Sub
         where = f"substance {sid!r}"
         if not c.fields(spec, rel, {"name": (str, True), "aliases": (list, True), "unless": (list, False)}, where):
             continue
+        if c.untranslated(spec["name"], rel, line_of(spec, "name"), f"substance {sid!r} name", locale):
+            continue
         aliases = c.texts(spec, "aliases", rel)
         for alias in aliases:
             low = alias.lower()
@@ -311,7 +331,7 @@ def _load_substances(c: _Collector, path: Path, topics: Topics) -> dict[str, Sub
         out[sid] = SubstanceNames(sid, spec["name"].strip(), aliases, c.texts(spec, "unless", rel))
     for sid in topics.combo_substances:
         if sid not in out:
-            c.add(rel, data.line, f"substance {sid!r} of topics.yaml is missing")
+            c.gap(rel, data.line, f"substance {sid!r} of topics.yaml is missing", locale)
     return out
 
 
@@ -364,10 +384,10 @@ def _load_combo_levels(c: _Collector, path: Path, topics: Topics) -> tuple[dict[
     return out, tuple(sources)
 
 
-def _load_combo_reasons(c: _Collector, path: Path, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+def _load_combo_reasons(c: _Collector, path: Path, pairs: Iterable[tuple[str, str]], locale: str) -> dict[tuple[str, str], str]:
     rel = c.rel(path)
     if not path.exists():
-        c.add(rel, 1, "missing file: every locale needs combos.yaml with the reasons")
+        c.gap(rel, 1, "missing file: every locale needs combos.yaml with the reasons", locale)
         return {}
     data = c.load(path)
     if data is None or not c.fields(data, rel, {"reasons": (dict, True)}, "combos.yaml"):
@@ -390,9 +410,11 @@ def _load_combo_reasons(c: _Collector, path: Path, pairs: Iterable[tuple[str, st
         if not isinstance(text, str) or not text.strip():
             c.add(rel, line, f"reason {key!r} must be non-empty text")
             continue
+        if c.untranslated(text, rel, line, f"reason {key!r}", locale):
+            continue
         out[pair] = text.strip()
-    for pair in sorted(wanted - set(out)):
-        c.add(rel, data.line_of("reasons"), f"the reason for {pair[0]}+{pair[1]} is missing")
+    for pair in sorted(wanted - set(out) - {p for p in wanted if "+".join(p) in table}):
+        c.gap(rel, data.line_of("reasons"), f"the reason for {pair[0]}+{pair[1]} is missing", locale)
     return out
 
 
@@ -413,6 +435,23 @@ def _load_countries(c: _Collector, path: Path) -> tuple[dict[str, Country], dict
         if c.fields(spec, rel, {"name": (str, True), "emergency": (str, True)}, f"country {code}"):
             out[code] = Country(code, spec["name"], spec["emergency"])
     return out, default
+
+
+def _load_locale_info(c: _Collector, path: Path, code: str) -> tuple[str, str | None]:
+    """knowledge/<xx>/locale.yaml (optional): name, status (complete|partial), fallback locale."""
+    if not path.exists():
+        return code, None
+    rel = c.rel(path)
+    data = c.load(path)
+    spec = {"name": (str, True), "status": (str, False), "fallback": (str, False)}
+    if data is None or not c.fields(data, rel, spec, "locale.yaml"):
+        return code, None
+    status = data.get("status", "complete")
+    if status not in ("complete", "partial"):
+        c.add(rel, line_of(data, "status"), "status must be complete or partial")
+    if status == "partial":
+        c.partial.add(code)
+    return data["name"], data.get("fallback")
 
 
 # --- flows ------------------------------------------------------------------------------------------------
@@ -555,22 +594,22 @@ def _check_flow_links(c: _Collector, flow: Flow, raw: LDict, flows: dict[str, Fl
             elif button.kind == "entry":
                 for loc, pack in locales.items():
                     if button.target not in pack.entries:
-                        c.add(rel, line, f"{where} opens entry {button.target!r}, which does not exist in {loc!r}")
+                        c.gap(rel, line, f"{where} opens entry {button.target!r}, which does not exist in {loc!r}", loc)
             elif button.kind == "locale" and button.target not in locales:
                 c.add(rel, line, f"{where} switches to locale {button.target!r}, which does not exist")
             for loc in locales:
                 if loc not in button.label:
-                    c.add(rel, line, f"{where} has no label for locale {loc!r}")
+                    c.gap(rel, line, f"{where} has no label for locale {loc!r}", loc)
         if step.input and step.input.goto not in flow.steps:
             c.add(rel, line_of(step_raw["input"], "goto"), f"step {sid!r} input goes to {step.input.goto!r}, which does not exist")
         for loc in locales:
             if loc not in step.say:
-                c.add(rel, line_of(step_raw, "say"), f"step {sid!r} has no text for locale {loc!r}")
+                c.gap(rel, line_of(step_raw, "say"), f"step {sid!r} has no text for locale {loc!r}", loc)
             if step.input and loc not in step.input.retry:
-                c.add(rel, line_of(step_raw["input"], "retry"), f"step {sid!r} retry has no text for locale {loc!r}")
+                c.gap(rel, line_of(step_raw["input"], "retry"), f"step {sid!r} retry has no text for locale {loc!r}", loc)
     for loc in locales:
         if not flow.triggers.get(loc):
-            c.add(rel, line_of(raw, "triggers"), f"flow has no triggers for locale {loc!r}")
+            c.gap(rel, line_of(raw, "triggers"), f"flow has no triggers for locale {loc!r}", loc)
     for loc in flow.triggers:
         if loc not in locales:
             c.add(rel, line_of(raw["triggers"], loc), f"triggers for {loc!r}, which is not a locale")
@@ -598,10 +637,11 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
     reasons: dict[str, dict[tuple[str, str], str]] = {}
     for ldir in locale_dirs:
         code = ldir.name
-        strings, string_lines[code] = _load_strings(c, ldir / "strings.yaml")
+        name, fallback = _load_locale_info(c, ldir / "locale.yaml", code)
+        strings, string_lines[code] = _load_strings(c, ldir / "strings.yaml", code)
         stopwords, synonyms = _load_synonyms(c, ldir / "synonyms.yaml")
-        substances = _load_substances(c, ldir / "substances.yaml", topics)
-        reasons[code] = _load_combo_reasons(c, ldir / "combos.yaml", levels)
+        substances = _load_substances(c, ldir / "substances.yaml", topics, code)
+        reasons[code] = _load_combo_reasons(c, ldir / "combos.yaml", levels, code)
         entries: dict[str, Entry] = {}
         entry_dir = ldir / "entries"
         for path in sorted(entry_dir.glob("*.yaml")) if entry_dir.is_dir() else []:
@@ -612,7 +652,7 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
                 c.add(entry.path, 1, f"duplicate entry id {entry.id!r} (also in {entries[entry.id].path})")
                 continue
             entries[entry.id] = entry
-        locales[code] = LocalePack(code, strings, stopwords, synonyms, substances, entries)
+        locales[code] = LocalePack(code, strings, stopwords, synonyms, substances, entries, name, fallback, code in c.partial)
 
     # cross-locale checks
     base = locales.get(DEFAULT_LOCALE)
@@ -621,16 +661,18 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
         if base is not None and code != DEFAULT_LOCALE:
             for key in base.strings:
                 if key not in pack.strings:
-                    c.add(srel, 1, f"string {key!r} is missing (it is in knowledge/{DEFAULT_LOCALE}/strings.yaml)")
+                    c.gap(srel, 1, f"string {key!r} is missing (it is in knowledge/{DEFAULT_LOCALE}/strings.yaml)", code)
         for entry_id in topics.answer:
             if entry_id not in pack.entries:
-                c.add(f"knowledge/{code}/entries/{entry_id}.yaml", 1, f"entry {entry_id!r} of topics.yaml is missing in locale {code!r}")
+                c.gap(
+                    f"knowledge/{code}/entries/{entry_id}.yaml", 1, f"entry {entry_id!r} of topics.yaml is missing in locale {code!r}", code
+                )
         for entry in pack.entries.values():
             for i, rid in enumerate(entry.related):
                 if rid not in pack.entries:
-                    c.add(entry.path, entry.lines.get(f"related.{i}", 1), f"related id {rid!r} does not exist in locale {code!r}")
+                    c.gap(entry.path, entry.lines.get(f"related.{i}", 1), f"related id {rid!r} does not exist in locale {code!r}", code)
         if code not in default_emergency and default_emergency:
-            c.add("knowledge/countries.yaml", 1, f"default emergency numbers are missing for locale {code!r}")
+            c.gap("knowledge/countries.yaml", 1, f"default emergency numbers are missing for locale {code!r}", code)
 
     flows: dict[str, Flow] = {}
     raws: dict[str, LDict] = {}
@@ -680,8 +722,9 @@ def validate_content(root: Path, only_locale: str | None = None) -> tuple[Conten
 
 
 def load_content(root: Path) -> Content:
-    """Load and validate; raise ContentError listing every problem if there is any."""
+    """Load and validate; raise ContentError listing every error (warnings of partial locales are allowed)."""
     content, problems = _collect(Path(root))
-    if problems or content is None:
-        raise ContentError(problems or [Problem("knowledge", 1, "no content")])
+    errors = [p for p in problems if not p.warning]
+    if errors or content is None:
+        raise ContentError(errors or [Problem("knowledge", 1, "no content")])
     return content

@@ -111,6 +111,9 @@ class LocalePack:
     synonyms: Mapping[str, tuple[str, ...]]  # canonical -> variants
     substances: Mapping[str, SubstanceNames]
     entries: Mapping[str, Entry]
+    name: str = ""
+    fallback: str | None = None  # where a partial locale's missing texts come from
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,23 @@ class Content:
         if country and country in self.countries:
             return self.countries[country].emergency
         return self.default_emergency.get(locale) or self.default_emergency.get(self.default_locale, "112")
+
+    def chain(self, locale: str) -> list[str]:
+        """The locale, then its fallback, then the default: where a missing text is looked up."""
+        out = [locale]
+        pack = self.locales.get(locale)
+        if pack is not None and pack.fallback and pack.fallback in self.locales:
+            out.append(pack.fallback)
+        if self.default_locale not in out:
+            out.append(self.default_locale)
+        return out
+
+    def entry(self, locale: str, entry_id: str) -> Entry | None:
+        for code in self.chain(locale):
+            pack = self.locales.get(code)
+            if pack is not None and entry_id in pack.entries:
+                return pack.entries[entry_id]
+        return None
 
     def combo(self, a: str, b: str) -> Combo | None:
         return self.combos.get((a, b) if a <= b else (b, a))

@@ -255,9 +255,11 @@ class MatchIndex:
         return found
 
     @staticmethod
-    def _mixing_intent(li: _LocaleIndex, text: str, n_stems: int) -> bool:
-        """Two substances are a combo question when joined as a mix ("with", "and", "on"), not compared ("or")."""
-        padded = " " + " ".join(basic_tokens(text)) + " "
+    def _mixing_intent(li: _LocaleIndex, text: str) -> bool:
+        """Two substances are a combo question when joined as a mix ("with", "and", "on"), not compared ("or"),
+        or when the message is little more than the two names ("xanax alcohol?")."""
+        tokens = basic_tokens(text)
+        padded = " " + " ".join(tokens) + " "
 
         def has(phrases: tuple[tuple[str, ...], ...]) -> bool:
             return any(f" {' '.join(p)} " in padded for p in phrases)
@@ -266,7 +268,7 @@ class MatchIndex:
             return True
         if has(li.contrast):
             return False
-        return has(li.connectors) or n_stems <= 3
+        return has(li.connectors) or len(tokens) <= 3
 
     def _rank(self, li: _LocaleIndex, stems: tuple[str, ...]) -> list[tuple[float, int]]:
         query = set(stems)
@@ -304,7 +306,7 @@ class MatchIndex:
         if fid is not None:
             return Decision("emergency", code, fid, escore)
         subs = self._substances(li, stems)
-        if len(subs) >= 2 and self._mixing_intent(li, text, len(stems)):
+        if len(subs) >= 2 and self._mixing_intent(li, text):
             a, b = sorted(subs[:2])
             combo = self.content.combo(a, b)
             return Decision("combo", code, None, 1.0, substances=(a, b), risk=combo.risk if combo else None)
