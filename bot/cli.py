@@ -36,9 +36,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     content, problems = validate_content(Path(args.content), args.locale)
-    for problem in problems:
-        print(problem)
     errors = [p for p in problems if not p.warning]
+    for problem in problems if args.locale else errors:
+        print(problem)
+    if not args.locale:
+        gaps: dict[str, int] = {}
+        for problem in problems:
+            if problem.warning:
+                code = next(
+                    (
+                        c
+                        for c in (content.locales if content else ())
+                        if f"'{c}'" in problem.message or problem.path.startswith(f"knowledge/{c}/")
+                    ),
+                    "?",
+                )
+                gaps[code] = gaps.get(code, 0) + 1
+        for code, n in sorted(gaps.items()):
+            print(f"locale {code} is partial: {n} text(s) still to translate (`hrbot validate --locale {code}` lists them)")
     # With --locale, what is still missing in that locale counts too: that is the translator's to-do list.
     if errors or content is None or (args.locale and problems):
         print(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)", file=sys.stderr)
@@ -252,6 +267,20 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new_locale(args: argparse.Namespace) -> int:
+    from .newlocale import create_locale
+
+    try:
+        written = create_locale(Path(args.content), args.code, args.name or args.code, args.source)
+    except ValueError as exc:
+        print(f"hrbot new-locale: {exc}", file=sys.stderr)
+        return 2
+    print(f"created knowledge/{args.code}/ ({len(written)} files), every text marked TRANSLATE:")
+    print(f"next: translate them, add '{args.code}:' texts and triggers to dialogues/*.yaml,")
+    print(f"      and run `hrbot validate --locale {args.code}` to see what is still missing")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hrbot", description="An anonymous harm reduction chatbot.")
     parser.add_argument("--version", action="version", version=f"hrbot {__version__}")
@@ -285,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--card", metavar="FILE.pdf|png", help="write a printable card")
     p.add_argument("--locale", help="language of the card's title and text")
     p.set_defaults(func=cmd_link)
+
+    p = sub.add_parser("new-locale", help="create the files of a new language, every text marked to translate")
+    p.add_argument("code", help="the locale code, e.g. uk")
+    p.add_argument("--name", help="the language's own name, e.g. Українська")
+    p.add_argument("--from", dest="source", default="en", help="the locale to copy from (default en)")
+    p.set_defaults(func=cmd_new_locale)
 
     p = sub.add_parser("test-conversations", help="run YAML conversation transcripts (default: tests/conversations/)")
     p.add_argument("paths", nargs="*", help="transcript files or folders")
