@@ -37,6 +37,7 @@ class Analyzer:
         self.code = code
         algo = _STEMMERS.get(code)
         self._stemmer = snowballstemmer.stemmer(algo) if algo else None
+        self._stems: dict[str, str] = {}
         self.stopwords = frozenset(t for w in stopwords for t in basic_tokens(w))
         self.phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.max_phrase = 1
@@ -61,9 +62,12 @@ class Analyzer:
         self._analyse_cached = lru_cache(maxsize=4096)(self._analyse)
 
     def stem(self, token: str) -> str:
-        if self._stemmer is None or token.isdigit():
-            return token
-        return self._stemmer.stemWord(token)
+        found = self._stems.get(token)
+        if found is None:
+            found = token if self._stemmer is None or token.isdigit() else self._stemmer.stemWord(token)
+            if len(self._stems) < 200_000:  # content words plus what people write; bounded all the same
+                self._stems[token] = found
+        return found
 
     def learn(self, texts: Iterable[str]) -> None:
         """Add the words of content texts to the vocabulary that typos are corrected against."""
