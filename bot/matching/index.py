@@ -72,6 +72,8 @@ class _LocaleIndex:
     mixing: tuple[tuple[str, ...], ...]  # surface word sequences
     connectors: tuple[tuple[str, ...], ...]
     contrast: tuple[tuple[str, ...], ...]
+    general: tuple[tuple[str, ...], ...]
+    urgent: tuple[tuple[str, ...], ...]
 
 
 class MatchIndex:
@@ -168,6 +170,8 @@ class MatchIndex:
             words("match_mixing_words"),
             words("match_connector_words"),
             words("match_contrast_words"),
+            words("match_general_words"),
+            words("match_urgent_words"),
         )
 
     # --- asking -----------------------------------------------------------------------------------------
@@ -193,10 +197,22 @@ class MatchIndex:
     def emergency(self, text: str, locale: str) -> tuple[str | None, float]:
         li = self.locales[locale]
         stems = set(li.analyzer.analyse(text))
-        return self._emergency(li, stems)
+        return self._emergency(li, stems, self._damping(li, text))
 
     @staticmethod
-    def _emergency(li: _LocaleIndex, stems: set[str]) -> tuple[str | None, float]:
+    def _has(phrases: tuple[tuple[str, ...], ...], padded: str) -> bool:
+        return any(f" {' '.join(p)} " in padded for p in phrases)
+
+    def _damping(self, li: _LocaleIndex, text: str) -> float:
+        """A general question ("can meth cause a stroke") about nobody in particular weighs emergency signs half;
+        any sign of a person or of urgency ("he", "my friend", "help", "now") keeps them whole."""
+        padded = " " + " ".join(basic_tokens(text)) + " "
+        if self._has(li.general, padded) and not self._has(li.urgent, padded):
+            return 0.5
+        return 1.0
+
+    @staticmethod
+    def _emergency(li: _LocaleIndex, stems: set[str], damping: float = 1.0) -> tuple[str | None, float]:
         """Sum the weights of the triggers whose words all appear; 1 or more is an emergency.
 
         Within a flow, a trigger equal to or inside another one that also fired is not counted twice ("wont
@@ -217,7 +233,7 @@ class MatchIndex:
             for need, weight in hits:
                 if not any(need <= other for other, _ in keep):
                     keep.append((need, weight))
-            totals[fid] = sum(w for _, w in keep)
+            totals[fid] = damping * sum(w for _, w in keep)
             kept[fid] = [need for need, _ in keep]
         if max(totals.values()) < 1.0:
             return None, 0.0
@@ -260,15 +276,11 @@ class MatchIndex:
         or when the message is little more than the two names ("xanax alcohol?")."""
         tokens = basic_tokens(text)
         padded = " " + " ".join(tokens) + " "
-
-        def has(phrases: tuple[tuple[str, ...], ...]) -> bool:
-            return any(f" {' '.join(p)} " in padded for p in phrases)
-
-        if has(li.mixing):
+        if MatchIndex._has(li.mixing, padded):
             return True
-        if has(li.contrast):
+        if MatchIndex._has(li.contrast, padded):
             return False
-        return has(li.connectors) or len(tokens) <= 3
+        return MatchIndex._has(li.connectors, padded) or len(tokens) <= 3
 
     def _rank(self, li: _LocaleIndex, stems: tuple[str, ...]) -> list[tuple[float, int]]:
         query = set(stems)
@@ -302,7 +314,7 @@ class MatchIndex:
         li = self.locales[code]
         stems = li.analyzer.analyse(text)
         stem_set = set(stems)
-        fid, escore = self._emergency(li, stem_set)
+        fid, escore = self._emergency(li, stem_set, self._damping(li, text))
         if fid is not None:
             return Decision("emergency", code, fid, escore)
         subs = self._substances(li, stems)
