@@ -22,8 +22,10 @@ def test_transcript(real_engine: Engine, path: Path) -> None:
 
 def test_every_flow_has_a_transcript_in_every_locale(real_engine: Engine) -> None:
     text = "\n".join(p.read_text(encoding="utf-8") for p in TRANSCRIPTS)
-    for flow_id in real_engine.content.flows:
-        for locale in real_engine.content.locales:
+    for flow_id, flow in real_engine.content.flows.items():
+        for locale, pack in real_engine.content.locales.items():
+            if pack.partial and not flow.triggers.get(locale):
+                continue  # not translated yet: the flow runs in the fallback language
             assert f"# covers: {flow_id} {locale}" in text, f"no transcript covers {flow_id} in {locale}"
 
 
