@@ -17,8 +17,13 @@ SUBSTANCE_ENTRIES = {
 }  # fmt: skip
 
 
+def complete(content: Content) -> dict:
+    """Locales marked complete; a partial one (still being translated) falls back for what it lacks."""
+    return {code: pack for code, pack in content.locales.items() if not pack.partial}
+
+
 def test_every_answer_id_exists_in_every_locale(real_content: Content) -> None:
-    for code, pack in real_content.locales.items():
+    for code, pack in complete(real_content).items():
         missing = set(real_content.topics.answer) - set(pack.entries)
         assert not missing, f"{code} lacks {sorted(missing)}"
 
@@ -49,12 +54,12 @@ def test_every_pair_exists_once_and_reads_the_same_both_ways(real_content: Conte
         one, other = real_content.combo(a, b), real_content.combo(b, a)
         assert one is not None and one is other
         assert one.risk in real_content.topics.risk_levels
-        for code in real_content.locales:
+        for code in complete(real_content):
             assert one.reasons.get(code), f"no {code} reason for {a}+{b}"
 
 
 def test_every_substance_has_aliases_in_every_locale(real_content: Content) -> None:
-    for code, pack in real_content.locales.items():
+    for code, pack in complete(real_content).items():
         for sid in real_content.topics.combo_substances:
             assert sid in pack.substances and len(pack.substances[sid].aliases) >= 2, f"{code}: {sid}"
 

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import UTC, datetime
 
 from ..session import Session
-from .base import CounterKey
+from .base import UNANSWERED_MIN_PEOPLE, CounterKey, Unanswered
+from .unanswered import UnansweredPolicy
+
+
+def day_of(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
 
 
 class MemoryStore:
-    def __init__(self) -> None:
+    def __init__(self, *, pepper: bytes | None = None, unanswered_min_people: int = UNANSWERED_MIN_PEOPLE) -> None:
         self._sessions: dict[str, tuple[str, float]] = {}
         self._pending: Counter[CounterKey] = Counter()
         self._counters: Counter[CounterKey] = Counter()
+        self._policy = UnansweredPolicy(pepper, unanswered_min_people)
+        self._candidates: dict[str, dict[str, float]] = {}  # text hash -> {who hash: first seen}
+        self._kept: dict[str, list] = {}  # text hash -> [text, count, kept at, last asked]
 
     async def open(self) -> None:
         return None
@@ -32,10 +41,19 @@ class MemoryStore:
         self._sessions.pop(key, None)
 
     async def sweep(self, max_age_seconds: float) -> int:
-        cutoff = time.time() - max_age_seconds
+        now = time.time()
+        cutoff = now - max_age_seconds
         old = [k for k, (_, seen) in self._sessions.items() if seen < cutoff]
         for k in old:
             del self._sessions[k]
+        expired = now - self._policy.ttl_seconds
+        for text_hash, seen in list(self._candidates.items()):
+            for who in [w for w, first in seen.items() if first < expired]:
+                del seen[who]
+            if not seen:
+                del self._candidates[text_hash]
+        for text_hash in [h for h, (_, _, kept, _) in self._kept.items() if kept < expired]:
+            del self._kept[text_hash]
         return len(old)
 
     def count(self, key: CounterKey, n: int = 1) -> None:
@@ -48,3 +66,23 @@ class MemoryStore:
     async def counters(self, since: str | None = None) -> list[tuple[CounterKey, int]]:
         await self.flush()
         return sorted((k, v) for k, v in self._counters.items() if since is None or k.day >= since)
+
+    async def note_unanswered(self, pseudonym: str, text: str) -> None:
+        note = self._policy.note(pseudonym, text)
+        if note is None:
+            return
+        now = time.time()
+        kept = self._kept.get(note.text_hash)
+        if kept is not None:
+            kept[1] += 1
+            kept[3] = now
+            return
+        seen = self._candidates.setdefault(note.text_hash, {})
+        seen.setdefault(note.who, now)
+        if len(seen) >= self._policy.min_people:
+            del self._candidates[note.text_hash]
+            self._kept[note.text_hash] = [note.text, len(seen), now, now]
+
+    async def unanswered(self, since: str | None = None) -> list[Unanswered]:
+        found = [Unanswered(text, count, day_of(kept), day_of(last)) for text, count, kept, last in self._kept.values()]
+        return sorted((u for u in found if since is None or u.last >= since), key=lambda u: (-u.count, u.text))
