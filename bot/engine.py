@@ -60,7 +60,12 @@ class Engine:
 
     def reload(self, content: Content) -> None:
         """Swap in new content; sessions keep going (see `handle` for steps that vanished)."""
-        self.bundle = Bundle(content)
+        self.swap(Bundle(content))
+
+    def swap(self, bundle: Bundle) -> None:
+        """Install a bundle built elsewhere (e.g. in a worker thread). One assignment, so a message in progress
+        keeps the bundle it started with."""
+        self.bundle = bundle
 
     def notice(self, key: str, session: Session, locale_hint: str | None = None) -> Reply:
         """A UI string (e.g. `not_text`, `group_hint`) in the session's locale, for adapters; id = the key."""
