@@ -150,6 +150,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             secret_token=args.secret_token or None,
             max_connections=args.max_connections,
             drop_pending_updates=args.drop_pending_updates,
+            keep_unanswered=args.keep_unanswered,
         )
         setup_logging(args.log_level, secrets=[token, settings.secret_token or ""])
         engine = _engine(args)
@@ -245,6 +246,18 @@ def cmd_stats(args: argparse.Namespace) -> int:
     except (StorageError, ConfigError) as exc:  # never carry a password or user data
         print(f"hrbot stats: {exc}", file=sys.stderr)
         return 1
+    if args.chart and not args.unanswered:
+        from .chart import write_chart
+
+        try:
+            drawn = write_chart(found, Path(args.chart), by=args.by)
+        except ValueError as exc:
+            print(f"hrbot stats: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            print(f"hrbot stats: cannot write the chart: {exc.strerror}", file=sys.stderr)
+            return 1
+        print(f"chart: {args.chart} ({drawn} line(s) by {args.by})", file=sys.stderr)
     if args.unanswered:
         header: tuple[str, ...] = ("count", "first", "last", "text")
         rows = [(str(u.count), u.first, u.last, u.text) for u in found]
@@ -337,6 +350,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-connections", type=int, default=40, help="webhook connections Telegram may open (1-100)")
     p.add_argument("--drop-pending-updates", action="store_true", help="discard updates that arrived while the bot was down")
     p.add_argument(
+        "--keep-unanswered",
+        action="store_true",
+        default=os.environ.get("HRBOT_KEEP_UNANSWERED", "") in ("1", "true", "yes"),
+        help="keep questions the bot could not answer, scrubbed, once several people asked them (env HRBOT_KEEP_UNANSWERED; off)",
+    )
+    p.add_argument(
         "--api-url",
         default=os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org"),
         help="root of the Bot API server (env TELEGRAM_API_URL); /bot<token>/<method> is appended",
@@ -364,6 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="YYYY-MM-DD", help="only days from this one on")
     p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     p.add_argument("--unanswered", action="store_true", help="list the kept unanswered questions instead (if collecting is on)")
+    p.add_argument("--chart", metavar="FILE.png|svg", help="also draw use over time as a line chart")
+    p.add_argument("--by", choices=("target", "campaign"), default="target", help="one chart line per topic/flow or per campaign")
     p.set_defaults(func=cmd_stats)
     return parser
 
