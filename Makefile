@@ -40,6 +40,8 @@ test: lint validate eval
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/storage.py
+	$(BIN)/python bench/telegram.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,61 @@
+"""Rendering engine replies for Telegram: plain text (no parse mode, so nothing in the content can break
+escaping), split at 4,096 characters on paragraph, then line, then word boundaries; buttons as an inline
+keyboard, one per row, whose callback data is the engine's button data (64 bytes at most)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from ..content.models import CALLBACK_LIMIT, MESSAGE_LIMIT
+from ..engine import Reply, ReplyButton
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Cut `text` into chunks of at most `limit` UTF-16 units (Telegram's measure), preferring paragraph,
+    then line, then space breaks; a hard cut only when a chunk has none."""
+    text = text.strip() or "…"
+    chunks: list[str] = []
+    while (n := _fitting(text, limit)) < len(text):
+        cut = next((at for sep in ("\n\n", "\n", " ") if (at := text.rfind(sep, 0, n + 1)) > 0), n)
+        head, text = text[:cut].rstrip(), text[cut:].lstrip()
+        if head:
+            chunks.append(head)
+    if text:
+        chunks.append(text)
+    return chunks
+
+
+def _fitting(text: str, limit: int) -> int:
+    """How many characters of `text` fit in `limit` UTF-16 code units."""
+    if len(text) <= limit // 2:
+        return len(text)
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(text)
+
+
+def fits_callback(data: str) -> bool:
+    return 0 < len(data.encode("utf-8")) <= CALLBACK_LIMIT
+
+
+def keyboard(buttons: tuple[ReplyButton, ...]) -> InlineKeyboardMarkup | None:
+    rows = [[InlineKeyboardButton(b.label or "…", callback_data=b.data)] for b in buttons if fits_callback(b.data)]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def render(reply: Reply) -> list[Message]:
+    """The messages to send for one reply; the keyboard goes with the last chunk."""
+    chunks = split_text(reply.text)
+    markup = keyboard(reply.buttons)
+    return [Message(chunk, markup if i == len(chunks) - 1 else None) for i, chunk in enumerate(chunks)]
