@@ -159,8 +159,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:  # the messages never hold the token, the pepper or a password
         print(f"hrbot run: {exc}", file=sys.stderr)
         return 2
+    from .reload import ContentReloader
+
     try:
-        return run(TelegramBot(engine, store, pepper, settings))
+        return run(TelegramBot(engine, store, pepper, settings), ContentReloader(engine, Path(args.content)), watch=args.watch)
     except StartError as exc:
         print(f"hrbot run: {exc}", file=sys.stderr)
         return 1
@@ -349,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-connections", type=int, default=40, help="webhook connections Telegram may open (1-100)")
     p.add_argument("--drop-pending-updates", action="store_true", help="discard updates that arrived while the bot was down")
+    p.add_argument("--watch", action="store_true", help="reload the content when a file changes (SIGHUP always reloads)")
     p.add_argument(
         "--keep-unanswered",
         action="store_true",

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -495,6 +496,50 @@ async def test_hrbot_run_polls_answers_and_stops_on_sigterm(api: FakeBotAPI, tmp
     assert proc.returncode == 0, log
     assert 'msg="bot started" mode=polling' in log and 'msg="bot stopped"' in log
     assert TOKEN not in log and "550" not in log and "breathing" not in log
+
+
+@pytest.mark.parametrize("how", ["sighup", "watch"])
+async def test_hrbot_run_reloads_content_without_losing_a_person_mid_flow(api: FakeBotAPI, tmp_path: Path, how: str) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(MINI, content)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL", "HRBOT_"))},
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": api.url,
+    }
+    argv = [sys.executable, "-m", "bot.cli", "--content", str(content), "run", "--database", str(tmp_path / "hrbot.db")]
+    if how == "watch":
+        argv.append("--watch")
+    proc = await asyncio.create_subprocess_exec(*argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        api.push(message("combo checker", chat_id=580))
+        await api.wait_sent(1, 580, timeout=20)
+        api.push(message("coke", chat_id=580))
+        await api.wait_sent(2, 580)
+        # A broken edit is refused: the old content keeps answering.
+        combo = content / "dialogues" / "combo-check.yaml"
+        good = combo.read_text()
+        combo.write_text(good.replace("goto: result", "goto: nowhere"))
+        if how == "sighup":
+            proc.send_signal(signal.SIGHUP)
+        await asyncio.sleep(1.6)
+        # A good edit is taken; the person mid-flow carries on from their step.
+        combo.write_text(good.replace("Want to check another?", "Reloaded, check another?"))
+        if how == "sighup":
+            proc.send_signal(signal.SIGHUP)
+        await asyncio.sleep(1.6)
+        api.push(message("beer", chat_id=580))
+        sent = await api.wait_sent(3, 580)
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), WAIT * 2)
+        assert sent[2].text.startswith("Cocaine + Alcohol") and sent[2].text.endswith("Reloaded, check another?"), err.decode()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    log = err.decode()
+    assert "content reload refused: dialogues/combo-check.yaml:" in log and "content reloaded" in log
+    assert "580" not in log and "coke" not in log
 
 
 async def test_shipped_content_through_telegram(api: FakeBotAPI, real_engine: Engine) -> None:

@@ -138,7 +138,7 @@ def test_topic_missing_in_a_locale(mini_tree: Path) -> None:
 def test_topic_flow_missing(mini_tree: Path) -> None:
     (mini_tree / "dialogues/combo-check.yaml").unlink()
     found = problems(mini_tree)
-    assert "dialogues/combo-check.yaml:1: flow flow 'combo-check' of topics.yaml is missing" in found
+    assert "dialogues/combo-check.yaml:1: flow 'combo-check' of topics.yaml is missing" in found
     assert "dialogues/menu.yaml:13: step 'main' button 1 opens flow 'combo-check', which does not exist" in found
 
 

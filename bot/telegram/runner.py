@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
+from ..reload import ContentReloader
 from .adapter import ALLOWED_UPDATES, TelegramBot
 from .logs import fields
 
@@ -109,8 +110,9 @@ def _polling_error(exc: TelegramError) -> None:
     log.warning("polling failed, retrying", extra=fields(error=type(exc).__name__))
 
 
-def run(tg: TelegramBot) -> int:
-    """Run until SIGINT or SIGTERM; then stop cleanly. Returns the exit code."""
+def run(tg: TelegramBot, reloader: ContentReloader | None = None, *, watch: bool = False) -> int:
+    """Run until SIGINT or SIGTERM; then stop cleanly. SIGHUP (and, with `watch`, a changed content file)
+    reloads the content. Returns the exit code."""
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -118,7 +120,24 @@ def run(tg: TelegramBot) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):  # not on every platform
                 loop.add_signal_handler(sig, stop.set)
-        await serve(tg, stop)
+        tasks: set[asyncio.Task[object]] = set()
+        if reloader is not None:
+
+            def on_hup() -> None:
+                log.info("SIGHUP: reloading the content")
+                task = loop.create_task(reloader.reload())
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+
+            with contextlib.suppress(NotImplementedError, AttributeError):
+                loop.add_signal_handler(signal.SIGHUP, on_hup)
+            if watch:
+                tasks.add(loop.create_task(reloader.watch(), name="hrbot:watch"))
+        try:
+            await serve(tg, stop)
+        finally:
+            for task in tasks:
+                task.cancel()
 
     asyncio.run(main())
     return 0
