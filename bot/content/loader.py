@@ -693,7 +693,9 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
         for fid in ids:
             flow = flows.get(fid)
             if flow is None:
-                c.add(f"dialogues/{fid}.yaml", 1, f"{'emergency flow' if kind == 'emergency' else 'flow'} {fid!r} of topics.yaml is missing")
+                c.add(
+                    f"dialogues/{fid}.yaml", 1, f"{'emergency flow' if kind == 'emergency' else 'flow'} {fid!r} of topics.yaml is missing"
+                )
             elif flow.emergency != (kind == "emergency"):
                 c.add(flow.path, line_of(raws[fid], "emergency"), f"flow {fid!r} must have emergency: {str(kind == 'emergency').lower()}")
 
