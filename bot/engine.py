@@ -109,6 +109,7 @@ class _Turn:
     """One message's worth of work, with the locale fixed."""
 
     def __init__(self, bundle: Bundle, session: Session, locale: str) -> None:
+        self.bundle = bundle
         self.content = bundle.content
         self.index = bundle.index
         self.session = session
@@ -327,7 +328,7 @@ class _Turn:
         if kind == "l" and rest in self.content.locales:
             self.session.locale = rest
             dialogue.leave(self.session)
-            turn = _Turn(_BundleView(self.content, self.index), self.session, rest)
+            turn = _Turn(self.bundle, self.session, rest)
             return [turn.notice("locale_set")]
         if kind == "v":
             here = dialogue.current(self.content, self.session)
@@ -384,7 +385,7 @@ class _Turn:
         if code not in self.content.locales:
             return [self.notice("unknown_locale", locales=", ".join(sorted(self.content.locales)))]
         self.session.locale = code
-        return [_Turn(_BundleView(self.content, self.index), self.session, code).notice("locale_set")]
+        return [_Turn(self.bundle, self.session, code).notice("locale_set")]
 
     def set_country(self, code: str) -> list[Reply]:
         code = code.upper().strip()
@@ -395,9 +396,3 @@ class _Turn:
             return [self.notice("country_unknown", countries=" ".join(sorted(self.content.countries)))]
         self.session.country = code
         return [self.notice("country_set", country=country.name)]
-
-
-class _BundleView:
-    def __init__(self, content: Content, index: MatchIndex) -> None:
-        self.content = content
-        self.index = index
