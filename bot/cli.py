@@ -151,6 +151,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             max_connections=args.max_connections,
             drop_pending_updates=args.drop_pending_updates,
             keep_unanswered=args.keep_unanswered,
+            session_ttl=args.session_ttl,
         )
         setup_logging(args.log_level, secrets=[token, settings.secret_token or ""])
         engine = _engine(args)
@@ -351,6 +352,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-connections", type=int, default=40, help="webhook connections Telegram may open (1-100)")
     p.add_argument("--drop-pending-updates", action="store_true", help="discard updates that arrived while the bot was down")
+    p.add_argument(
+        "--session-ttl",
+        type=float,
+        default=float(os.environ.get("HRBOT_SESSION_TTL", "3600")),
+        metavar="SECONDS",
+        help="delete a session after this long without a message (env HRBOT_SESSION_TTL; default 3600)",
+    )
     p.add_argument("--watch", action="store_true", help="reload the content when a file changes (SIGHUP always reloads)")
     p.add_argument(
         "--keep-unanswered",

@@ -40,7 +40,7 @@ class Settings:
     rate_limit: float = 30.0  # messages per second across all chats (0: no overall limit)
     concurrency: int = 256  # updates handled at once (different chats)
     session_ttl: float = 3600.0  # idle seconds after which a session is deleted
-    sweep_interval: float = 300.0
+    sweep_interval: float = 60.0  # so a session outlives its ttl by at most a minute
     flush_interval: float = 30.0
     keep_unanswered: bool = False  # note questions the bot could not answer (scrubbed, k-anonymous; see storage)
 
@@ -63,6 +63,8 @@ class Settings:
             raise ConfigError("--max-connections must be between 1 and 100")
         if not 0 <= self.port <= 65535:
             raise ConfigError("--port must be between 0 and 65535")
+        if not 60 <= self.session_ttl <= 30 * 86400:
+            raise ConfigError("--session-ttl must be between 60 seconds and 30 days")
 
     @property
     def base_url(self) -> str:
