@@ -237,13 +237,18 @@ class MatchIndex:
             kept[fid] = [need for need, _ in keep]
         if max(totals.values()) < 1.0:
             return None, 0.0
+        # A sign is shared when another flow fired the very same words (even if that flow's longer trigger
+        # also fired); only unshared signs, each counted once, and signals decide between flows.
         owners: dict[frozenset[str], int] = defaultdict(int)
-        for needs in kept.values():
-            for need in set(needs):
+        for hits in fired.values():
+            for need in {need for need, _ in hits}:
                 owners[need] += 1
         choice: dict[str, float] = {}
         for fid, hits in fired.items():
-            unique = sum(w for need, w in hits if need in kept[fid] and owners[need] == 1)
+            weight_of: dict[frozenset[str], float] = {}
+            for need, w in hits:
+                weight_of[need] = max(w, weight_of.get(need, 0.0))
+            unique = sum(weight_of[need] for need in set(kept[fid]) if owners[need] == 1)
             signal = SIGNAL_WEIGHT * min(2, len({sig for sig in li.signals.get(fid, ()) if sig <= stems}))
             choice[fid] = unique + signal
         best = max(totals, key=lambda f: (choice[f], totals[f] >= 1.0, totals[f], -li.emergency_order.get(f, 99)))
