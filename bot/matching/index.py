@@ -182,8 +182,14 @@ class MatchIndex:
         cyr = sum("а" <= ch <= "я" or ch in "іїєґ" for ch in letters)
         lat = sum("a" <= ch <= "z" for ch in letters)
         if cyr > lat:
+            # Letters only one of the two languages has decide; otherwise keep a Cyrillic default (the person's
+            # hint or last language), since most short messages read the same in both.
             if any(ch in "іїєґ" for ch in letters) and "uk" in self.locales:
                 return "uk"
+            if any(ch in "ыэъ" for ch in letters) and "ru" in self.locales:
+                return "ru"
+            if default in ("ru", "uk"):
+                return default
             return "ru" if "ru" in self.locales else default
         if lat == 0:
             return default
