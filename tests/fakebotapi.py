@@ -2,8 +2,9 @@
 
 The real python-telegram-bot Application talks to it through `--api-url` (its real HTTP layer, httpx).
 It serves queued updates on getUpdates (long polling with a short cap), answers the methods the bot uses,
-records every call in order (`calls`), and can fail the next N calls of a method (429 with retry_after, 500).
-Waits are on events, each bounded by a timeout.
+records every call in order (`calls`), and can fail the next N calls of a method: an HTTP error (429 with
+retry_after, 500), a call held unanswered (past the client's read timeout, or until the test releases it),
+or a connection reset (the socket closed without an answer). Waits are on events, each bounded by a timeout.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import asyncio
 import contextlib
 import itertools
 import json
+import socket
+import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -49,7 +52,8 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.perf_counter)
-    status: int = 200
+    status: int = 200  # 0: no answer (held, or the connection was reset)
+    fault: str = ""  # "held" while (or if never) answered, "reset"
 
     @property
     def text(self) -> str:
@@ -62,18 +66,28 @@ class Call:
         return [(b["text"], b.get("callback_data", b.get("url", ""))) for row in markup.get("inline_keyboard", []) for b in row]
 
 
+@dataclass(frozen=True, slots=True)
+class _Fault:
+    kind: str  # "status" | "hold" | "reset"
+    status: int = 0
+    retry_after: int | None = None
+    gate: asyncio.Event | None = None
+
+
 class FakeBotAPI:
-    def __init__(self, token: str, *, max_poll: float = 0.5) -> None:
+    def __init__(self, token: str, *, max_poll: float = 0.5, keep_calls: bool = True) -> None:
         self.token = token
         self.max_poll = max_poll  # a long poll never waits longer than this
+        self.keep_calls = keep_calls  # False: only the listeners see the calls (long soak runs stay flat in memory)
         self.calls: list[Call] = []
         self.webhook: dict[str, Any] = {}
         self._updates: deque[dict[str, Any]] = deque()
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
-        self._failures: dict[str, deque[tuple[int, int | None]]] = {}
+        self._failures: dict[str, deque[_Fault]] = {}
         self._changed = asyncio.Event()
         self._queued = asyncio.Event()
+        self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.listeners: list[Callable[[Call], None]] = []
@@ -83,7 +97,8 @@ class FakeBotAPI:
     async def start(self) -> FakeBotAPI:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        # handler_cancellation: a handler whose client went away (a read timeout, a reset) is cancelled
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -93,6 +108,7 @@ class FakeBotAPI:
         return self
 
     async def close(self) -> None:
+        self._closing.set()  # release any held call
         self._queued.set()  # release any long poll
         if self._runner is not None:
             await self._runner.cleanup()
@@ -116,8 +132,19 @@ class FakeBotAPI:
         self._queued.set()
 
     def fail_next(self, method: str, status: int, times: int = 1, *, retry_after: int | None = None) -> None:
-        queue = self._failures.setdefault(method, deque())
-        queue.extend([(status, retry_after)] * times)
+        """Answer the next `times` calls of `method` with an HTTP error."""
+        self._failures.setdefault(method, deque()).extend([_Fault("status", status, retry_after)] * times)
+
+    def hold_next(self, method: str, times: int = 1) -> asyncio.Event:
+        """Hold the next `times` calls of `method` unanswered until the returned event is set (then they are
+        answered as usual), the client gives up (its read timeout: never answered) or the server closes."""
+        gate = asyncio.Event()
+        self._failures.setdefault(method, deque()).extend([_Fault("hold", gate=gate)] * times)
+        return gate
+
+    def reset_next(self, method: str, times: int = 1) -> None:
+        """Close the connection of the next `times` calls of `method` without answering (a TCP reset)."""
+        self._failures.setdefault(method, deque()).extend([_Fault("reset")] * times)
 
     def of(self, *methods: str) -> list[Call]:
         return [c for c in self.calls if c.method in methods]
@@ -155,27 +182,44 @@ class FakeBotAPI:
         params = await _params(request)
         call = Call(method, params)
         failures = self._failures.get(method)
-        if failures:
-            status, retry_after = failures.popleft()
-            call.status = status
+        fault = failures.popleft() if failures else None
+        if fault is not None and fault.kind == "status":
+            call.status = fault.status
             self._record(call)
-            description = "Too Many Requests: retry after" if status == 429 else "Internal Server Error"
-            return _error(status, description, {"retry_after": retry_after} if retry_after is not None else None)
+            description = "Too Many Requests: retry after" if fault.status == 429 else "Internal Server Error"
+            return _error(fault.status, description, {"retry_after": fault.retry_after} if fault.retry_after is not None else None)
+        if fault is not None and fault.kind == "reset":
+            call.status, call.fault = 0, "reset"
+            self._record(call)
+            _reset(request)
+            await self._closing.wait()  # cancelled as soon as the connection is gone
+            raise web.HTTPServiceUnavailable()
+        if fault is not None and fault.kind == "hold":
+            assert fault.gate is not None
+            call.status, call.fault = 0, "held"
+            self._record(call)  # cancelled in here if the client gives up first: never answered
+            await _first(fault.gate.wait(), self._closing.wait())
+            if not fault.gate.is_set():
+                raise web.HTTPServiceUnavailable()
+            call.status, call.fault = 200, ""
+            self._changed.set()
         if method == "getUpdates":
-            return _ok(await self._get_updates(params, call))
-        self._record(call)
+            return _ok(await self._get_updates(params, call, recorded=fault is not None))
+        if fault is None:
+            self._record(call)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
         return _ok(handler(params))
 
     def _record(self, call: Call) -> None:
-        self.calls.append(call)
+        if self.keep_calls:
+            self.calls.append(call)
         for listener in self.listeners:
             listener(call)
         self._changed.set()
 
-    async def _get_updates(self, params: dict[str, Any], call: Call) -> list[Any]:
+    async def _get_updates(self, params: dict[str, Any], call: Call, *, recorded: bool = False) -> list[Any]:
         offset = params.get("offset")
         if isinstance(offset, int):
             while self._updates and isinstance(self._updates[0], dict) and _id(self._updates[0]) < offset:
@@ -191,7 +235,8 @@ class FakeBotAPI:
             if not isinstance(item, dict):
                 self._updates.remove(item)
         call.params["served"] = len(batch)
-        self._record(call)
+        if not recorded:
+            self._record(call)
         return batch
 
     def _message(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -244,6 +289,28 @@ class FakeBotAPI:
 
     def _m_close(self, _params: dict[str, Any]) -> bool:
         return True
+
+
+async def _first(*waits: Any) -> None:
+    """Wait until the first of several awaitables is done; cancel the others."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def _reset(request: web.Request) -> None:
+    """Drop the connection with a TCP RST (SO_LINGER 0), as a crashed proxy or a lost NAT entry would."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 def _id(update: dict[str, Any]) -> int:

@@ -13,18 +13,16 @@ import logging
 import os
 import resource
 import secrets
-import shlex
-import signal
 import sqlite3
 import struct
-import subprocess
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import PG_CTL, PG_DSN, pg_ctl, pg_schema
 
 from bot.content import Content
 from bot.engine import Engine, Incoming
@@ -34,15 +32,13 @@ from bot.storage import CounterKey, MemoryStore, StorageError, Store, open_store
 from bot.storage.sqlite import MIGRATIONS, SQLiteStore, migrate
 from bot.storage.unanswered import prepare_text, scrub
 
-PG_DSN = os.environ.get("HRBOT_TEST_POSTGRES", "")
-PG_CTL = os.environ.get("HRBOT_TEST_PG_CTL", "")
-
 
 @pytest.fixture(scope="session", autouse=True)
 def _postgres_is_there_in_ci() -> None:
     """In CI, .ci/run starts PostgreSQL: a missing server there is a broken set-up, not a reason to skip."""
     if os.environ.get("CI") and not (PG_DSN and PG_CTL):
         pytest.fail("CI=true but HRBOT_TEST_POSTGRES / HRBOT_TEST_PG_CTL are not set: .ci/run must start PostgreSQL")
+
 
 needs_pg = pytest.mark.skipif(not PG_DSN, reason="set HRBOT_TEST_POSTGRES to a PostgreSQL DSN to run these")
 
@@ -52,35 +48,6 @@ FAST = {"retry_interval": 0.0}  # tests want "recovers on the next call"
 
 
 # --- backends ---------------------------------------------------------------------------------------------
-
-
-async def _pg_schema(dsn: str) -> AsyncIterator[str]:
-    """A private schema per test; yields a DSN that uses it."""
-    import asyncpg
-
-    schema = f"t_{secrets.token_hex(6)}"
-    con = await asyncpg.connect(dsn)
-    try:
-        await con.execute(f"CREATE SCHEMA {schema}")
-    finally:
-        await con.close()
-    try:
-        sep = "&" if "?" in dsn else "?"
-        yield f"{dsn}{sep}search_path={schema}"
-    finally:
-        con = await asyncpg.connect(dsn)  # a new connection: the test may have restarted the server
-        try:
-            await con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        finally:
-            await con.close()
-
-
-@pytest.fixture
-async def pg_dsn() -> AsyncIterator[str]:
-    if not PG_DSN:
-        pytest.skip("set HRBOT_TEST_POSTGRES to a PostgreSQL DSN to run these")
-    async for dsn in _pg_schema(PG_DSN):
-        yield dsn
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=needs_pg)])
@@ -93,7 +60,7 @@ async def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
     if request.param == "sqlite":
         location = str(tmp_path / "data" / "hrbot.db")
     elif request.param == "postgres":
-        dsn_cm = _pg_schema(PG_DSN)
+        dsn_cm = pg_schema(PG_DSN)
         location = await dsn_cm.__anext__()
 
     def factory(**options: Any) -> Store:
@@ -343,6 +310,28 @@ async def test_sqlite_locked_degrades_and_recovers(db_path: Path, caplog: pytest
     await store.close()
 
 
+async def test_sqlite_locked_reads_that_work_do_not_end_the_streak(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Regression: under a write lock (WAL) reads still work; each one ended the streak, so every message
+    logged "the database works again" and then a new "degrading" warning."""
+    store = SQLiteStore(db_path, busy_timeout=0.05, retry_interval=0)
+    try:
+        await store.save_session("k", Session(step="one"))
+        other = sqlite3.connect(db_path, isolation_level=None)
+        try:
+            other.execute("BEGIN EXCLUSIVE")
+            for _ in range(3):  # one message each: read the session, then save it
+                assert await store.load_session("k") == Session(step="one")
+                await store.save_session("k", Session(step="two"))
+            assert len(warnings_of(caplog)) == 1
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await store.save_session("k", Session(step="three"))
+        assert ["degrading" in w for w in warnings_of(caplog)] == [True, False]  # the streak, then "works again"
+    finally:
+        await store.close()
+
+
 async def test_sqlite_unopenable_file_degrades_and_recovers(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     store = SQLiteStore(db_path, retry_interval=0)
     await store.save_session("k", Session(step="saved"))
@@ -389,22 +378,6 @@ async def test_sqlite_read_only_file_degrades_and_recovers(db_path: Path, caplog
     await store.close()
 
 
-@pytest.fixture
-def file_size_limit() -> Iterator[Callable[[int], None]]:
-    """Simulate a full disk (EFBIG on writes past the limit); RLIMIT_FSIZE binds root too."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-
-    def limit(size: int) -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
-
-    try:
-        yield limit
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-        signal.signal(signal.SIGXFSZ, previous)
-
-
 async def test_sqlite_disk_full_degrades_and_recovers(
     db_path: Path, caplog: pytest.LogCaptureFixture, file_size_limit: Callable[[int], None]
 ) -> None:
@@ -440,10 +413,6 @@ async def test_sqlite_waits_between_attempts_while_failing(db_path: Path) -> Non
 
 
 # --- faults: PostgreSQL -----------------------------------------------------------------------------------
-
-
-def pg_ctl(*args: str) -> None:
-    subprocess.run([*shlex.split(PG_CTL), *args], check=True, capture_output=True, timeout=120, cwd="/")
 
 
 @pytest.mark.skipif(not (PG_DSN and PG_CTL), reason="set HRBOT_TEST_POSTGRES and HRBOT_TEST_PG_CTL to stop and start the server")

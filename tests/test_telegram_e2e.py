@@ -8,25 +8,18 @@ Exact texts come from the small fixture content (tests/fixtures/mini).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
-import json
 import logging
-import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
 from fakebotapi import BOT_ID, BOT_USERNAME, Call, FakeBotAPI, callback, command, message, photo
+from harness import MINI, PEPPER, ROOT, SECRET, TOKEN, WAIT, hrbot_env, running
 
 from bot.cli import main
 from bot.content.models import CB_MENU, CB_STOP
@@ -36,76 +29,6 @@ from bot.storage import CounterKey, MemoryStore
 from bot.telegram import PrivacyFilter, Settings, StartError, TelegramBot, serve
 from bot.telegram.logs import KeyValueFormatter
 from bot.telegram.render import split_text
-
-TOKEN = "123456789:AAH" + "x7_-" * 8 + "Zq"
-SECRET = "webhook-secret_0123456789"
-PEPPER = b"a test pepper of enough bytes!!!"
-MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
-ROOT = Path(__file__).resolve().parent.parent
-WAIT = 5.0
-
-
-@dataclass
-class Bot:
-    tg: TelegramBot
-    api: FakeBotAPI
-    store: MemoryStore
-    webhook_url: str | None = None
-
-    async def post(self, body: Any, *, secret: str | None = SECRET, raw: bytes | None = None) -> int:
-        """POST an update to the bot's webhook server, as Telegram would; returns the HTTP status."""
-        assert self.webhook_url is not None
-        headers = {"Content-Type": "application/json"}
-        if secret is not None:
-            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-        async with aiohttp.ClientSession() as http:
-            data = raw if raw is not None else json.dumps(body).encode()
-            async with http.post(self.webhook_url, data=data, headers=headers, timeout=aiohttp.ClientTimeout(total=WAIT)) as response:
-                return response.status
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    fake = await FakeBotAPI(TOKEN).start()
-    try:
-        yield fake
-    finally:
-        await fake.close()
-
-
-@contextlib.asynccontextmanager
-async def running(api: FakeBotAPI, engine: Engine, *, webhook: bool = False, store: MemoryStore | None = None, **overrides: Any):
-    """Start the bot (polling, or webhook on a socket bound to 127.0.0.1:0) and stop it cleanly afterwards."""
-    options: dict[str, Any] = {"poll_timeout": 1.0, "retry_backoff": 0.01, "flush_interval": 0.05}
-    if webhook:
-        options.update(webhook_url="https://example.org/hrbot", secret_token=SECRET)
-    options.update(overrides)
-    settings = Settings(token=TOKEN, api_url=api.url, **options)
-    store = store or MemoryStore()
-    tg = TelegramBot(engine, store, PEPPER, settings)
-    sock = None
-    url = None
-    if webhook:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(128)
-        sock.setblocking(False)
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}/hrbot"
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(serve(tg, stop, ready=ready, webhook_socket=sock))
-    started = asyncio.create_task(ready.wait())
-    done, _ = await asyncio.wait({task, started}, timeout=WAIT, return_when=asyncio.FIRST_COMPLETED)
-    if started not in done:
-        started.cancel()
-        stop.set()
-        if task in done:
-            task.result()
-        raise AssertionError(f"the bot did not start; calls: {api.summary()}")
-    try:
-        yield Bot(tg, api, store, url)
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, WAIT * 2)
 
 
 def order(api: FakeBotAPI, *methods: str) -> list[str]:
@@ -475,11 +398,7 @@ def test_run_without_a_good_token_exits_2_with_one_line(
 
 
 async def test_hrbot_run_polls_answers_and_stops_on_sigterm(api: FakeBotAPI, tmp_path: Path) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL", "HRBOT_"))},
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": api.url,
-    }
+    env = hrbot_env(api)
     argv = [sys.executable, "-m", "bot.cli", "--content", str(MINI), "run", "--database", str(tmp_path / "hrbot.db")]
     proc = await asyncio.create_subprocess_exec(*argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -502,11 +421,7 @@ async def test_hrbot_run_polls_answers_and_stops_on_sigterm(api: FakeBotAPI, tmp
 async def test_hrbot_run_reloads_content_without_losing_a_person_mid_flow(api: FakeBotAPI, tmp_path: Path, how: str) -> None:
     content = tmp_path / "content"
     shutil.copytree(MINI, content)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL", "HRBOT_"))},
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": api.url,
-    }
+    env = hrbot_env(api)
     argv = [sys.executable, "-m", "bot.cli", "--content", str(content), "run", "--database", str(tmp_path / "hrbot.db")]
     if how == "watch":
         argv.append("--watch")

@@ -89,7 +89,9 @@ def describe(exc: BaseException) -> str:
 
 class Health:
     """Tracks a backend's failure streak: one warning when it starts, one note when it ends, and a pause
-    between attempts so that replies do not keep waiting on a database that is down."""
+    between attempts so that replies do not keep waiting on a database that is down. A read that works does
+    not end a streak: under a write lock or on a full disk reads still work, and would otherwise end and
+    restart the streak (two more warnings) on every message."""
 
     def __init__(self, backend: str, retry_interval: float) -> None:
         self.backend = backend

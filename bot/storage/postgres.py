@@ -130,8 +130,9 @@ class PostgresStore:
         pool = await self._get_pool()
         return await work(pool)
 
-    async def _run(self, operation: str, work: Callable[[Any], Awaitable[T]], default: T) -> T:
-        """Run `work` with the pool; on any fault, retry once on fresh connections, then log once and degrade."""
+    async def _run(self, operation: str, work: Callable[[Any], Awaitable[T]], default: T, *, read_only: bool = False) -> T:
+        """Run `work` with the pool; on any fault, retry once on fresh connections, then log once and degrade.
+        A `read_only` success does not end a failure streak (a server may answer reads and refuse writes)."""
         if self._closed:
             return default
         if not self._health.may_try():
@@ -149,7 +150,8 @@ class PostgresStore:
             self._health.failed(operation, exc)
             await self._expire()
             return default
-        self._health.succeeded()
+        if not read_only:
+            self._health.succeeded()
         return result
 
     async def _expire(self) -> None:
@@ -175,7 +177,7 @@ class PostgresStore:
             data = await pool.fetchval("SELECT data FROM sessions WHERE key = $1", key)
             return None if data is None else Session.from_json(data)
 
-        return await self._run("reading a session", work, None)
+        return await self._run("reading a session", work, None, read_only=True)
 
     async def save_session(self, key: str, session: Session) -> None:
         async def work(pool: Any) -> bool:

@@ -124,8 +124,9 @@ class SQLiteStore:
             with contextlib.suppress(Exception):
                 await db.close()
 
-    async def _run(self, operation: str, work: Callable[[aiosqlite.Connection], Awaitable[T]], default: T) -> T:
-        """Run `work` on a working connection; on any database fault, log once, degrade and return `default`."""
+    async def _run(self, operation: str, work: Callable[[aiosqlite.Connection], Awaitable[T]], default: T, *, read_only: bool = False) -> T:
+        """Run `work` on a working connection; on any database fault, log once, degrade and return `default`.
+        A `read_only` success does not end a failure streak (reads work under a write lock or on a full disk)."""
         if self._closed:
             return default
         if not self._health.may_try():
@@ -141,7 +142,8 @@ class SQLiteStore:
                 if getattr(exc, "sqlite_errorname", None) not in _TRANSIENT:
                     await self._disconnect()  # reopen from scratch next time: the file may have been replaced
                 return default
-        self._health.succeeded()
+        if not read_only:
+            self._health.succeeded()
         return result
 
     async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
@@ -167,7 +169,7 @@ class SQLiteStore:
                 return Session.from_json(data)
             return None
 
-        return await self._run("reading a session", work, None)
+        return await self._run("reading a session", work, None, read_only=True)
 
     async def save_session(self, key: str, session: Session) -> None:
         async def work(db: aiosqlite.Connection) -> bool:

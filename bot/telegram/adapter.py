@@ -9,6 +9,7 @@ as a new message. In groups the bot only answers when addressed, and then only s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -113,11 +114,17 @@ class TelegramBot:
         finally:
             await self.store.close()
 
-    async def maintain(self) -> None:
-        """Flush counters and sweep idle sessions, forever (cancelled at shutdown)."""
+    async def maintain(self, stop: asyncio.Event) -> None:
+        """Flush counters and sweep idle sessions until `stop` is set; `shutdown` does the last flush.
+
+        Stopped by the event, never cancelled: a flush cut off mid-write would lose the counters it had
+        taken from the buffer (the store's own timeouts bound how long the write in progress takes)."""
         last_sweep = time.monotonic()
         while True:
-            await asyncio.sleep(self.settings.flush_interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.flush_interval)
+            if stop.is_set():
+                return
             try:
                 await self.store.flush()
                 if time.monotonic() - last_sweep >= self.settings.sweep_interval:

@@ -45,13 +45,14 @@ async def serve(
     except NetworkError as exc:
         raise StartError(f"cannot reach the Bot API ({type(exc).__name__}); check --api-url and the network") from None
     maintenance: asyncio.Task[None] | None = None
+    stop_maintenance = asyncio.Event()
     try:
         try:
             await tg.store.open()
         except Exception as exc:  # the message could quote a URL with a password: the type only
             raise StartError(f"cannot open the database ({type(exc).__name__})") from None
         await tg.startup()
-        maintenance = asyncio.create_task(tg.maintain(), name="hrbot:maintenance")
+        maintenance = asyncio.create_task(tg.maintain(stop_maintenance), name="hrbot:maintenance")
         updater = app.updater
         assert updater is not None
         try:
@@ -96,9 +97,8 @@ async def serve(
         if app.running:
             await app.stop()  # waits for the updates in flight
         if maintenance is not None:
-            maintenance.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await maintenance
+            stop_maintenance.set()  # not cancelled: a flush in progress finishes (cut off, its counters were lost)
+            await maintenance
         try:
             await tg.shutdown()  # flush counters, close the store
         finally:

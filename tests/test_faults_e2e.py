@@ -1,0 +1,334 @@
+"""Injected faults, end to end: the real Application and HTTP layer, the fake Bot API and a real store.
+
+- Bot API: a call held past the client's read timeout, and a connection reset without an answer, on
+  sendMessage and on getUpdates; each is followed by success and the reply arrives exactly once.
+  (429 with retry_after and 5xx are in test_telegram_e2e.py.)
+- Database: SQLite locked by another connection, full (RLIMIT_FSIZE), unopenable; PostgreSQL stopped and
+  started mid-run. The bot answers every message during the fault (with no memory), logs one warning, and
+  afterwards conversations are remembered again without a restart; no counter is lost.
+- SIGTERM while a reply is on its way in the middle of a flow, then a restart of `hrbot run`: the reply is
+  delivered once, the conversation continues at its step, and every counter is in the database.
+
+Every wait is on an event (a call the fake server receives, a log line) and bounded by a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import logging
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fakebotapi import FakeBotAPI, command, message
+from harness import MINI, PG_CTL, PG_DSN, ROOT, WAIT, hrbot_env, pg_ctl, running
+
+from bot.engine import Engine
+from bot.storage import MemoryStore, Store
+from bot.storage.sqlite import SQLiteStore
+
+HELP = "Write a question in your own words"
+EMERGENCY = "1. Call 112 or 911 now."
+FIRST, SECOND, RESULT = "Name the first substance.", "And the second?", "Cocaine + Alcohol"
+
+
+async def say(api: FakeBotAPI, chat_id: int, text: str, timeout: float = WAIT) -> str:
+    """Send one text message and return the bot's one reply to it."""
+    before = len(api.sent(chat_id))
+    api.push(message(text, chat_id=chat_id) if not text.startswith("/") else command(text, chat_id=chat_id))
+    return (await api.wait_sent(before + 1, chat_id, timeout))[-1].text
+
+
+async def walk_the_combo_flow(api: FakeBotAPI, chat_id: int) -> None:
+    assert await say(api, chat_id, "combo checker") == FIRST
+    assert (await say(api, chat_id, "coke")).startswith(SECOND)
+    assert (await say(api, chat_id, "beer")).startswith(RESULT)
+
+
+def storage_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "hrbot.storage" and r.levelno >= logging.WARNING]
+
+
+def assert_nothing_identifying(caplog: pytest.LogCaptureFixture, chat_ids: list[int], texts: list[str]) -> None:
+    logged = "\n".join(f"{r.name} {r.getMessage()} {getattr(r, 'fields', '')}" for r in caplog.records)
+    for secret in [*map(str, chat_ids), *texts]:
+        assert secret not in logged, secret
+
+
+async def total_counted(store: Store) -> int:
+    return sum(n for _, n in await store.counters())
+
+
+# --- the Bot API ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["timeout", "reset"])
+async def test_a_send_that_times_out_or_is_reset_is_retried_and_arrives_once(
+    api: FakeBotAPI, mini_engine: Engine, fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    if fault == "timeout":
+        api.hold_next("sendMessage")  # never released: the client's read timeout fires first
+    else:
+        api.reset_next("sendMessage")
+    async with running(api, mini_engine, read_timeout=0.3):
+        api.push(command("/help", chat_id=701))
+        await api.wait_sent(1, 701)
+        api.push(message("he is not breathing", chat_id=701))  # the next message goes through at once
+        sent = await api.wait_sent(2, 701)
+    assert sent[0].text.startswith(HELP) and sent[1].text.startswith(EMERGENCY)
+    tries = api.of("sendMessage")
+    assert [(c.status, c.fault) for c in tries] == [(0, "held" if fault == "timeout" else "reset"), (200, ""), (200, "")]
+    if fault == "timeout":
+        assert tries[1].at - tries[0].at >= 0.3
+    retried = [r for r in caplog.records if r.getMessage() == "send failed, retrying"]
+    assert [r.fields["error"] for r in retried] == ["TimedOut" if fault == "timeout" else "NetworkError"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("fault", ["timeout", "reset"])
+async def test_polling_survives_a_get_updates_that_times_out_or_is_reset(api: FakeBotAPI, mini_engine: Engine, fault: str) -> None:
+    api.push(command("/help", chat_id=702))  # waiting before the bot starts: its first getUpdates fails
+    if fault == "timeout":
+        api.hold_next("getUpdates")
+    else:
+        api.reset_next("getUpdates")
+    async with running(api, mini_engine, read_timeout=0.3, poll_timeout=0.2):
+        await api.wait_sent(1, 702)
+        api.push(message("he is not breathing", chat_id=702))
+        sent = await api.wait_sent(2, 702, timeout=WAIT)
+        polls = api.of("getUpdates")
+    assert sent[0].text.startswith(HELP) and sent[1].text.startswith(EMERGENCY)
+    assert (polls[0].status, polls[0].fault) == (0, "held" if fault == "timeout" else "reset")
+    assert all(c.status == 200 for c in polls[1:])
+    assert len(api.sent(702)) == 2  # each update answered once: the lost poll confirmed nothing
+
+
+# --- the database -----------------------------------------------------------------------------------------------
+
+
+async def test_sqlite_locked_mid_run(api: FakeBotAPI, mini_engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    db = tmp_path / "hrbot.db"
+    store = SQLiteStore(db, busy_timeout=0.05, retry_interval=0)
+    async with running(api, mini_engine, store=store) as bot:
+        assert await say(api, 711, "combo checker") == FIRST
+        lock = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+        # Another process takes the write lock. Not on the event loop: a flush holding the lock would wait for it.
+        await asyncio.to_thread(lock.execute, "BEGIN EXCLUSIVE")
+        try:
+            assert (await say(api, 711, "coke")).startswith(SECOND)  # WAL: the session is read; saving it fails
+            assert (await say(api, 712, "he is not breathing")).startswith(EMERGENCY)
+            assert await say(api, 713, "/help") != ""
+            [warning] = storage_warnings(caplog)
+            assert "SQLITE_BUSY" in warning and "degrading to no memory" in warning
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        await walk_the_combo_flow(api, 714)  # remembered again, no restart
+        session = await store.load_session(bot.tg.pseudonyms.key(714))
+        assert session is not None and session.step == "result"
+    assert "works again" in storage_warnings(caplog)[-1] and len(storage_warnings(caplog)) == 2
+    assert await total_counted(SQLiteStore(db)) == len(api.sent())  # the counters buffered during the lock were written
+    assert_nothing_identifying(caplog, [711, 712, 713, 714], ["coke", "breathing"])
+
+
+async def test_sqlite_full_mid_run(
+    api: FakeBotAPI, mini_engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture, file_size_limit: Callable[[int], None]
+) -> None:
+    db = tmp_path / "hrbot.db"
+    store = SQLiteStore(db, retry_interval=0)
+    async with running(api, mini_engine, store=store) as bot:
+        assert await say(api, 721, "combo checker") == FIRST
+        file_size_limit(0)  # no file of this process may grow: the disk is full
+        try:
+            for text in ("coke", "beer", "he is not breathing"):  # every message answered, memory or not
+                assert await say(api, 721, text) != ""
+            assert api.sent(721)[-1].text.startswith(EMERGENCY)
+            assert await say(api, 722, "combo checker") == FIRST
+            [warning] = storage_warnings(caplog)
+            assert "degrading to no memory" in warning
+        finally:
+            file_size_limit(resource.RLIM_INFINITY)
+        await walk_the_combo_flow(api, 723)
+        session = await store.load_session(bot.tg.pseudonyms.key(723))
+        assert session is not None and session.step == "result"
+    assert "works again" in storage_warnings(caplog)[-1]
+    assert await total_counted(SQLiteStore(db)) == len(api.sent())
+    assert_nothing_identifying(caplog, [721, 722, 723], ["coke", "beer", "breathing"])
+
+
+async def test_sqlite_unopenable_at_start_then_fixed(
+    api: FakeBotAPI, mini_engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "data" / "hrbot.db"
+    db.mkdir(parents=True)  # a directory where the database file should be: it cannot be opened, not even by root
+    store = SQLiteStore(db, retry_interval=0)
+    async with running(api, mini_engine, store=store) as bot:  # starts anyway: answering beats remembering
+        assert await say(api, 731, "he is not breathing") == api.sent(731)[0].text
+        assert api.sent(731)[0].text.startswith(EMERGENCY)
+        assert await say(api, 731, "combo checker") == FIRST
+        assert not (await say(api, 731, "coke")).startswith(SECOND)  # no memory: the flow was forgotten
+        [warning] = storage_warnings(caplog)
+        assert "SQLITE_CANTOPEN" in warning
+        db.rmdir()  # the operator fixes it
+        await walk_the_combo_flow(api, 731)
+        session = await store.load_session(bot.tg.pseudonyms.key(731))
+        assert session is not None and session.step == "result"
+    assert "works again" in storage_warnings(caplog)[-1]
+    assert await total_counted(SQLiteStore(db)) == len(api.sent())  # even the counts from before the fix
+    assert_nothing_identifying(caplog, [731], ["coke", "breathing"])
+
+
+@pytest.mark.skipif(not (PG_DSN and PG_CTL), reason="set HRBOT_TEST_POSTGRES and HRBOT_TEST_PG_CTL to stop and start the server")
+async def test_postgres_restarted_mid_run(api: FakeBotAPI, mini_engine: Engine, pg_dsn: str, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.storage.postgres import PostgresStore
+
+    store = PostgresStore(pg_dsn, retry_interval=0, connect_timeout=2)
+    async with running(api, mini_engine, store=store) as bot:
+        assert await say(api, 741, "combo checker") == FIRST
+        await asyncio.to_thread(pg_ctl, "stop", "-m", "fast", "-w")
+        try:
+            assert (await say(api, 742, "he is not breathing")).startswith(EMERGENCY)
+            assert await say(api, 741, "coke") != ""  # answered without memory (and the step stays stored)
+            assert await say(api, 743, "combo checker") == FIRST
+            [warning] = storage_warnings(caplog)
+            assert "degrading to no memory" in warning
+        finally:
+            await asyncio.to_thread(pg_ctl, "start", "-w")
+        # The server is back: the conversation from before the outage goes on from its stored step.
+        assert (await say(api, 741, "coke")).startswith(SECOND)
+        assert (await say(api, 741, "beer")).startswith(RESULT)
+        await walk_the_combo_flow(api, 744)
+        session = await store.load_session(bot.tg.pseudonyms.key(744))
+        assert session is not None and session.step == "result"
+    assert "works again" in storage_warnings(caplog)[-1]
+    reader = PostgresStore(pg_dsn)
+    try:
+        assert await total_counted(reader) == len(api.sent())
+    finally:
+        await reader.close()
+    assert_nothing_identifying(caplog, [741, 742, 743, 744], ["coke", "beer", "breathing"])
+
+
+# --- SIGTERM and a restart --------------------------------------------------------------------------------------
+
+
+class SlowFlushStore(MemoryStore):
+    """Writing counters takes a while (a busy database server); like the database backends, a flush first
+    takes the batch out of the buffer, then writes it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writing = asyncio.Event()
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, Counter()
+        if batch:
+            self.writing.set()
+            await asyncio.sleep(0.2)  # the write in progress
+        self._counters.update(batch)
+
+
+async def test_stopping_while_counters_are_written_loses_none(api: FakeBotAPI, mini_engine: Engine) -> None:
+    """Regression: the maintenance task was cancelled at shutdown, dropping the batch a flush in progress held."""
+    store = SlowFlushStore()
+    async with running(api, mini_engine, store=store, flush_interval=0.01):
+        api.push(command("/help", chat_id=760))
+        await api.wait_sent(1, 760)
+        await asyncio.wait_for(store.writing.wait(), WAIT)  # stop now, in the middle of the write
+    assert [(k.target, n) for k, n in await store.counters()] == [("help", 1)]
+
+
+class HrbotRun:
+    """`hrbot run` in a subprocess against the fake Bot API; its stderr is read line by line."""
+
+    def __init__(self, api: FakeBotAPI, database: Path) -> None:
+        self.api = api
+        self.database = database
+        self.proc: asyncio.subprocess.Process | None = None
+        self.log: list[str] = []
+
+    async def start(self) -> None:
+        argv = [sys.executable, "-m", "bot.cli", "--content", str(MINI), "run", "--database", str(self.database)]
+        self.proc = await asyncio.create_subprocess_exec(
+            *argv, env=hrbot_env(self.api), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        await self.wait_log('msg="bot started"', timeout=20)
+
+    async def wait_log(self, needle: str, timeout: float = WAIT) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        async with asyncio.timeout(timeout):
+            while not any(needle in line for line in self.log):
+                line = await self.proc.stderr.readline()
+                if not line:
+                    raise AssertionError(f"hrbot run ended before logging {needle!r}:\n" + "".join(self.log))
+                self.log.append(line.decode())
+
+    def stop(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+
+    async def finish(self) -> int:
+        """Wait for the process to end (after `stop`); its exit code."""
+        assert self.proc is not None and self.proc.stderr is not None
+        rest = await asyncio.wait_for(self.proc.stderr.read(), WAIT * 2)
+        self.log.append(rest.decode())
+        return await asyncio.wait_for(self.proc.wait(), WAIT)
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+async def hrbot_stats(database: Path) -> dict[str, int]:
+    """`hrbot stats --csv` as an operator runs it: target -> count."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "stats", "--database", str(database), "--csv", cwd=ROOT, stdout=subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), WAIT * 2)
+    assert proc.returncode == 0
+    counts: dict[str, int] = {}
+    for row in csv.DictReader(io.StringIO(out.decode())):
+        counts[row["target"]] = counts.get(row["target"], 0) + int(row["count"])
+    return counts
+
+
+async def test_sigterm_mid_flow_then_restart_loses_nothing(api: FakeBotAPI, tmp_path: Path) -> None:
+    database = tmp_path / "hrbot.db"
+    first = HrbotRun(api, database)
+    try:
+        await first.start()
+        assert await say(api, 751, "combo checker", timeout=20) == FIRST
+        for chat_id in (752, 753):
+            assert (await say(api, chat_id, "/help")).startswith(HELP)
+        gate = api.hold_next("sendMessage")  # the next reply is on its way when SIGTERM comes
+        api.push(message("coke", chat_id=751))
+        await api.wait(lambda: any(c.fault == "held" for c in api.of("sendMessage")), WAIT, "the held reply")
+        first.stop()
+        await first.wait_log('msg="bot stopping"')
+        gate.set()  # the reply in flight is finished before the bot stops
+        assert await first.finish() == 0, "".join(first.log)
+    finally:
+        await first.kill()
+    assert [c.text.split("\n")[0] for c in api.sent(751)] == [FIRST, SECOND]
+    assert await hrbot_stats(database) == {"combo-check": 2, "help": 2}  # counted before the stop: all written
+
+    second = HrbotRun(api, database)
+    try:
+        await second.start()
+        assert (await say(api, 751, "beer", timeout=20)).startswith(RESULT)  # the same step, after the restart
+        second.stop()
+        assert await second.finish() == 0, "".join(second.log)
+    finally:
+        await second.kill()
+    assert [len(api.sent(c)) for c in (751, 752, 753)] == [3, 1, 1]  # nothing was delivered again after the restart
+    assert await hrbot_stats(database) == {"combo-check": 3, "help": 2}
+    log = "".join(first.log + second.log)
+    assert 'msg="bot stopped"' in log and "751" not in log and "coke" not in log
