@@ -1,13 +1,14 @@
 # make run   - the bot: terminal chat without TELEGRAM_BOT_TOKEN, Telegram with it
 # make test  - every check: ruff, content validation, matching evaluation, pytest
-# make bench - benchmarks (printed as tables)
+# make bench - every benchmark, printed as one table
+# make soak  - the full soak run: 50,000 updates from 1,000 chats through the webhook (make test runs a short one)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EVAL ?= ../shared/eval/dev.jsonl
 
-.PHONY: run test bench lint validate eval clean
+.PHONY: run test bench soak lint validate eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,9 +46,10 @@ test: lint validate eval
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/engine.py
-	$(BIN)/python bench/storage.py
-	$(BIN)/python bench/telegram.py
+	$(BIN)/python bench/all.py
+
+soak: $(STAMP)
+	HRBOT_SOAK=full $(BIN)/pytest -s -p no:cacheprovider tests/test_soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

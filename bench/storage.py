@@ -2,6 +2,8 @@
 
     python bench/storage.py [--sessions 100000] [--messages 5000]
 
+`rows()` gives the same figures as (name, measured, target) rows, for bench/all.py.
+
 SQLite always (a temporary file); PostgreSQL too when HRBOT_TEST_POSTGRES names a server (a temporary
 schema, dropped afterwards). Target on the reference machine: at most 1 ms p50 per message on SQLite.
 """
@@ -28,7 +30,8 @@ from bot.privacy import Pseudonymizer  # noqa: E402
 from bot.session import Session  # noqa: E402
 from bot.storage import CounterKey, Store, open_store  # noqa: E402
 
-Row = tuple[str, str, str, str]
+Figures = tuple[str, str, str, str]  # message, read, write (p50 / p99 ms each), flush ms
+Row = tuple[str, str, str]  # name, measured, target
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -40,7 +43,7 @@ def typical(i: int) -> Session:
     return Session(locale="en", last_locale="en", flow="combo-check", step="second", vars={"first": "cocaine"} if i % 2 else {})
 
 
-async def measure(store: Store, keys: list[str], messages: int) -> Row:
+async def measure(store: Store, keys: list[str], messages: int) -> Figures:
     """One message = load the session, change it, save it; plus a counter increment (buffered)."""
     rng = random.Random(7)
     per_message: list[float] = []
@@ -74,7 +77,7 @@ async def measure(store: Store, keys: list[str], messages: int) -> Row:
     )
 
 
-async def bench_sqlite(sessions: int, messages: int) -> Row:
+async def bench_sqlite(sessions: int, messages: int) -> Figures:
     import sqlite3
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,7 +97,7 @@ async def bench_sqlite(sessions: int, messages: int) -> Row:
             await store.close()
 
 
-async def bench_postgres(dsn: str, sessions: int, messages: int) -> Row:
+async def bench_postgres(dsn: str, sessions: int, messages: int) -> Figures:
     import asyncpg
 
     schema = f"bench_{secrets.token_hex(4)}"
@@ -118,6 +121,30 @@ async def bench_postgres(dsn: str, sessions: int, messages: int) -> Row:
         await admin.close()
 
 
+def measure_all(sessions: int, messages: int) -> list[tuple[str, Figures]]:
+    """SQLite, and PostgreSQL when HRBOT_TEST_POSTGRES names a server."""
+    runs: list[tuple[str, Callable[[], Awaitable[Figures]]]] = [("sqlite", lambda: bench_sqlite(sessions, messages))]
+    dsn = os.environ.get("HRBOT_TEST_POSTGRES")
+    if dsn:
+        runs.append(("postgresql", lambda: bench_postgres(dsn, sessions, messages)))
+    return [(name, asyncio.run(run())) for name, run in runs]
+
+
+def rows(sessions: int = 100_000, messages: int = 5_000) -> list[Row]:
+    found: list[Row] = []
+    for name, (message, read, write, flush) in measure_all(sessions, messages):
+        where = f"storage {name} ({sessions:,} sessions)"
+        found += [
+            (f"{where}: message p50 / p99", f"{message} ms", "p50 <= 1 ms" if name == "sqlite" else ""),
+            (f"{where}: read p50 / p99", f"{read} ms", ""),
+            (f"{where}: write p50 / p99", f"{write} ms", ""),
+            (f"{where}: counter flush", f"{flush} ms", ""),
+        ]
+    if not os.environ.get("HRBOT_TEST_POSTGRES"):
+        found.append(("storage postgresql", "skipped", "set HRBOT_TEST_POSTGRES"))
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=100_000)
@@ -125,22 +152,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
 
-    runs: list[tuple[str, Callable[[], Awaitable[Row]]]] = [("sqlite", lambda: bench_sqlite(args.sessions, args.messages))]
-    dsn = os.environ.get("HRBOT_TEST_POSTGRES")
-    if dsn:
-        runs.append(("postgresql", lambda: bench_postgres(dsn, args.sessions, args.messages)))
-    results = [(name, asyncio.run(run())) for name, run in runs]
-
+    results = measure_all(args.sessions, args.messages)
     if args.json:
         print(json.dumps({name: dict(zip(["message", "read", "write", "flush_ms"], row, strict=True)) for name, row in results}))
         return 0
     header = ("backend", "message p50 / p99 ms", "read p50 / p99 ms", "write p50 / p99 ms", "flush ms")
-    rows = [(name, *row) for name, row in results]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    table = [(name, *row) for name, row in results]
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header))]
     print(f"storage benchmark: {args.sessions:,} stored sessions, {args.messages:,} messages (read + write + count)")
-    for row in [header, *rows]:
+    for row in [header, *table]:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    if not dsn:
+    if not os.environ.get("HRBOT_TEST_POSTGRES"):
         print("(set HRBOT_TEST_POSTGRES to a PostgreSQL DSN to measure PostgreSQL too)")
     print("target: message p50 <= 1 ms on SQLite")
     return 0
