@@ -55,6 +55,7 @@ def test_scores_are_visible_and_ordered(index: MatchIndex) -> None:
         ("coke+heroin", ("cocaine", "opioids")),
         ("oxy booze", ("alcohol", "opioids")),  # short: no connector needed
         ("кокс и водка", ("alcohol", "cocaine")),
+        ("coke with a few beers or is that a bad idea", ("alcohol", "cocaine")),  # "or" with no substance after it
     ],
 )
 def test_combos(index: MatchIndex, text: str, pair: tuple[str, str]) -> None:

@@ -281,17 +281,22 @@ class MatchIndex:
                 i += 1
         return found
 
-    @staticmethod
-    def _mixing_intent(li: _LocaleIndex, text: str) -> bool:
-        """Two substances are a combo question when joined as a mix ("with", "and", "on"), not compared ("or"),
-        or when the message is little more than the two names ("xanax alcohol?")."""
+    def _mixing_intent(self, li: _LocaleIndex, text: str) -> bool:
+        """Two substances are a combo question when joined as a mix ("with", "and", "on"), not compared ("X or Y",
+        "difference between X and Y"), or when the message is little more than the two names ("xanax alcohol?").
+        A contrast word only compares when a substance follows it: "X and Y, or is that dumb" still mixes."""
         tokens = basic_tokens(text)
         padded = " " + " ".join(tokens) + " "
-        if MatchIndex._has(li.mixing, padded):
+        if self._has(li.mixing, padded):
             return True
-        if MatchIndex._has(li.contrast, padded):
-            return False
-        return MatchIndex._has(li.connectors, padded) or len(tokens) <= 3
+        for phrase in li.contrast:
+            size = len(phrase)
+            for k in range(len(tokens) - size + 1):
+                if tuple(tokens[k : k + size]) == phrase:
+                    rest = " ".join(tokens[k + size :])
+                    if self._substances(li, li.analyzer.analyse(rest)):
+                        return False
+        return self._has(li.connectors, padded) or len(tokens) <= 3
 
     def _rank(self, li: _LocaleIndex, stems: tuple[str, ...]) -> list[tuple[float, int]]:
         query = set(stems)
