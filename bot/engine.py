@@ -156,7 +156,7 @@ class _Turn:
         here = dialogue.current(self.content, self.session)
         if self.session.flow is not None and here is None:
             return self.step_gone()
-        if self._is_stop_word(text) and here is not None:
+        if here is not None and self.index.is_stop_word(text, self.locale):
             return self.stop()
         if here is not None and here[1].input is not None:
             return self.flow_input(here[0], here[1], text)
@@ -174,10 +174,6 @@ class _Turn:
             if alt.kind == "emergency" or (decision.kind == "fallback" and alt.kind != "fallback"):
                 return alt
         return decision
-
-    def _is_stop_word(self, text: str) -> bool:
-        words = {w.strip().casefold() for w in self.s("stop_words").split(",")}
-        return text.strip().casefold().rstrip("!.") in words
 
     def decision(self, d: Decision) -> list[Reply]:
         if d.kind == "combo":

@@ -74,6 +74,7 @@ class _LocaleIndex:
     contrast: tuple[tuple[str, ...], ...]
     general: tuple[tuple[str, ...], ...]
     urgent: tuple[tuple[str, ...], ...]
+    stop_words: frozenset[str]  # typed words that leave a flow
 
 
 class MatchIndex:
@@ -172,6 +173,7 @@ class MatchIndex:
             words("match_contrast_words"),
             words("match_general_words"),
             words("match_urgent_words"),
+            frozenset(" ".join(w) for w in words("stop_words")),
         )
 
     # --- asking -----------------------------------------------------------------------------------------
@@ -199,6 +201,10 @@ class MatchIndex:
             if share > best_share + 0.25 or (code == default and share >= best_share):
                 best, best_share = code, share
         return best
+
+    def is_stop_word(self, text: str, locale: str) -> bool:
+        """A message that is only a word such as "stop" or "стоп" (parsed once at load)."""
+        return " ".join(basic_tokens(text)) in self.locales[locale].stop_words
 
     def emergency(self, text: str, locale: str) -> tuple[str | None, float]:
         li = self.locales[locale]
