@@ -83,14 +83,34 @@ def cmd_match(args: argparse.Namespace) -> int:
     for raw in sys.stdin:
         text = raw.rstrip("\n")
         decision = engine.classify(text, args.locale)
-        out.write(json.dumps({"text": text, **decision.as_dict()}, ensure_ascii=False) + "\n")
+        line: dict[str, object] = {"text": text, **decision.as_dict()}
+        if args.explain:
+            line["explain"] = engine.bundle.index.explain(text, args.locale, default_locale=engine.content.default_locale)
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
         out.flush()
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate, format_report, read_cases
+    from .evaluation import cross_validate, evaluate, format_report, read_cases
 
+    if args.cv:
+        if args.file:
+            print("hrbot eval: give a FILE or --cv, not both", file=sys.stderr)
+            return 2
+        if args.cv < 2:
+            print("hrbot eval: --cv needs at least 2 folds", file=sys.stderr)
+            return 2
+        from .content import load_content
+
+        content = load_content(Path(args.content))
+        report = cross_validate(content, args.cv, progress=lambda m: print(m, file=sys.stderr, flush=True))
+        print(f"{args.cv}-fold cross-validation over the content's own phrasings")
+        print("\n".join(line for line in format_report(report).splitlines() if not line.startswith("  line ")))
+        return _thresholds(args, report)
+    if not args.file:
+        print("hrbot eval: give a FILE (JSONL) or --cv K", file=sys.stderr)
+        return 2
     try:
         cases = read_cases(Path(args.file))
     except OSError as exc:
@@ -102,6 +122,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     engine = _engine(args)
     report = evaluate(engine.bundle.index, cases, engine.content.default_locale)
     print(format_report(report))
+    return _thresholds(args, report)
+
+
+def _thresholds(args: argparse.Namespace, report) -> int:
     failed = []
     if report.accuracy() < args.min_accuracy:
         failed.append(f"accuracy {report.accuracy():.1%} < {args.min_accuracy:.1%}")
@@ -313,10 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("match", help="read questions on stdin, print one JSON decision per line")
     p.add_argument("--locale", help="force a locale instead of detecting it from the text")
+    p.add_argument("--explain", action="store_true", help="add why: readings, rule hits, the top targets with probabilities")
     p.set_defaults(func=cmd_match)
 
     p = sub.add_parser("eval", help="measure matching on a labelled JSONL file")
-    p.add_argument("file", help="JSONL with {text, locale, expect} per line")
+    p.add_argument("file", nargs="?", help="JSONL with {text, locale, expect} per line")
+    p.add_argument("--cv", type=int, metavar="K", help="instead: K-fold cross-validation over the content's own phrasings")
     p.add_argument("--min-accuracy", type=float, default=0.0, help="exit 1 if overall accuracy is below this (0-1)")
     p.add_argument("--min-emergency-recall", type=float, default=1.0, help="exit 1 if any locale's emergency recall is below")
     p.add_argument("--max-false-emergency", type=float, default=0.02, help="exit 1 if false emergencies exceed this share")

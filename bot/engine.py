@@ -36,7 +36,7 @@ class Reply:
     text: str
     buttons: tuple[ReplyButton, ...] = ()
     emergency: bool = False
-    kind: str = "notice"  # emergency|flow|answer|combo|clarify|fallback|command|notice|forget
+    kind: str = "notice"  # emergency|flow|answer|combo|clarify|fallback|smalltalk|command|notice|forget
     id: str | None = None  # entry or flow id, for counters and tests
     locale: str = "en"
     campaign: str | None = None
@@ -84,11 +84,16 @@ class Engine:
             locale = self._locale(bundle, session, incoming.locale_hint, None)
             return _Turn(bundle, session, locale).button(incoming.button)
         text = (incoming.text or "").strip()
-        locale = self._locale(bundle, session, incoming.locale_hint, text)
-        turn = _Turn(bundle, session, locale)
-        if text.startswith("/"):
-            return turn.command(text)
-        return turn.text(text)
+        if text.startswith("/") or not text:
+            locale = self._locale(bundle, session, incoming.locale_hint, None)
+            turn = _Turn(bundle, session, locale)
+            return turn.command(text) if text else turn.text(text)
+        # Read the message once: the decision carries the language it was read in, which is the reply's
+        # language unless the person chose one.
+        fallback = self._locale(bundle, session, incoming.locale_hint, None)
+        chosen = session.locale if session.locale in bundle.content.locales else None
+        decision = bundle.index.classify(text, chosen, default_locale=fallback)
+        return _Turn(bundle, session, decision.locale).text(text, decision)
 
     @staticmethod
     def _locale(bundle: Bundle, session: Session, hint: str | None, text: str | None) -> str:
@@ -147,37 +152,49 @@ class _Turn:
 
     # --- text -------------------------------------------------------------------------------------------
 
-    def text(self, text: str) -> list[Reply]:
+    def text(self, text: str, decision: Decision | None = None) -> list[Reply]:
         if not text:
             return [self.reply(self.s("fallback"), (self.menu_button(),), kind="fallback")]
-        decision = self.understand(text)
+        if decision is None:
+            decision = self.index.classify(text, self.locale, default_locale=self.locale)
+        here = dialogue.current(self.content, self.session)
+        if here is not None and here[1].buttons and here[1].input is None:
+            # Typed words that say what a button says press it ("not breathing" in the emergency's own step);
+            # an emergency other than the one under way still interrupts.
+            pressed = self.index.match_button(text, [b.label for b in here[1].buttons])
+            if pressed is not None and (decision.kind != "emergency" or decision.id == here[0].id):
+                return self.button(button_data(here[0].id, here[1].buttons[pressed]))
         if decision.kind == "emergency" and decision.id:
             return [self.start_flow(self.content.flows[decision.id])]
-        here = dialogue.current(self.content, self.session)
         if self.session.flow is not None and here is None:
             return self.step_gone()
         if here is not None and self.index.is_stop_word(text, self.locale):
             return self.stop()
         if here is not None and here[1].input is not None:
             return self.flow_input(here[0], here[1], text)
+        if here is not None and here[1].buttons and decision.kind in ("fallback", "clarify"):
+            # Nothing fitted a button: the step is repeated unless the message is a question of its own.
+            return [self.show_step(here[0], here[1], prefix=self.s("step_repeat"))]
         return self.decision(decision)
 
-    def understand(self, text: str) -> Decision:
-        """Classify in the reply locale; a message written in another language is understood in that one
-        too (an emergency always, otherwise when the reply locale found nothing). The reply stays in ours."""
-        decision = self.index.classify(text, self.locale)
-        if decision.kind == "emergency":
-            return decision
-        other = self.index.detect_locale(text, self.locale)
-        if other != self.locale:
-            alt = self.index.classify(text, other)
-            if alt.kind == "emergency" or (decision.kind == "fallback" and alt.kind != "fallback"):
-                return alt
-        return decision
-
     def decision(self, d: Decision) -> list[Reply]:
+        replies = self._decision(d)
+        if d.urgent and d.urgent in self.content.flows and replies:
+            # It may be about an emergency happening now: its steps are one press away, first.
+            first = replies[0]
+            urgent = ReplyButton(self.s("button_happening_now"), cb_flow(d.urgent))
+            replies[0] = dataclasses.replace(first, buttons=(urgent, *first.buttons))
+        return replies
+
+    def _decision(self, d: Decision) -> list[Reply]:
         if d.kind == "combo":
+            if len(d.substances) > 2:
+                return [self.combo_many(d.pairs)]
             return [self.combo(d.substances[0], d.substances[1])]
+        if d.kind == "smalltalk" and d.id:
+            talk = self.smalltalk(d.id)
+            if talk is not None:
+                return [self.reply(talk, (self.menu_button(),), kind="smalltalk", id=d.id)]
         if d.kind == "flow" and d.id in self.content.flows:
             return [self.start_flow(self.content.flows[d.id])]
         if d.kind == "answer" and d.id:
@@ -245,6 +262,24 @@ class _Turn:
             if sid in names:
                 return names[sid].name
         return sid
+
+    def smalltalk(self, sid: str) -> str | None:
+        for code in self.content.chain(self.locale):
+            talk = self.content.locales[code].smalltalk.get(sid)
+            if talk is not None:
+                return talk.reply
+        return None
+
+    def combo_many(self, pairs: tuple[tuple[str, str, str | None], ...]) -> Reply:
+        """Three or more substances: the most dangerous pair in full, then every other pair with its level."""
+        a, b, _ = pairs[0]
+        lines = [self.combo_text(a, b), "", self.s("combo_other_pairs")]
+        for x, y, level in pairs[1:]:
+            label = self.s(f"risk_{level}") if level else self.s("risk_unknown")
+            lines.append(f"• {self.substance_name(x)} + {self.substance_name(y)}: {label}")
+        buttons = (ReplyButton(self.s("button_check_another"), cb_flow("combo-check")), self.menu_button())
+        ids = sorted({s for p in pairs for s in p[:2]})
+        return self.reply("\n".join(lines), buttons, kind="combo", id="+".join(ids))
 
     def combo(self, a: str, b: str) -> Reply:
         buttons = (ReplyButton(self.s("button_check_another"), cb_flow("combo-check")), self.menu_button())

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .content import Content
 from .matching import Decision, MatchIndex
 
 
@@ -16,6 +19,7 @@ class Case:
     text: str
     locale: str
     expect: dict
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -27,6 +31,7 @@ class Report:
     non_emergency_total: int = 0
     false_emergency: int = 0
     misses: list[tuple[Case, Decision]] = field(default_factory=list)
+    tags: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # tag -> [right, total]
 
     def accuracy(self, locale: str | None = None, kind: str | None = None) -> float:
         keys = [k for k in self.total if (locale is None or k[1] == locale) and (kind is None or k[0] == kind)]
@@ -50,7 +55,7 @@ def read_cases(path: Path) -> list[Case]:
                 continue
             try:
                 data = json.loads(raw)
-                cases.append(Case(n, data["text"], data.get("locale", "en"), data["expect"]))
+                cases.append(Case(n, data["text"], data.get("locale", "en"), data["expect"], tuple(data.get("tags") or ())))
             except (ValueError, KeyError, TypeError) as exc:
                 raise ValueError(f"{path}:{n}: not an evaluation line ({exc.__class__.__name__})") from None
     return cases
@@ -60,7 +65,7 @@ def is_right(expect: dict, got: Decision) -> bool:
     kind = expect.get("kind")
     if got.kind != kind:
         return False
-    if kind in ("emergency", "flow", "answer"):
+    if kind in ("emergency", "flow", "answer", "smalltalk"):
         return got.id == expect.get("id")
     if kind == "combo":
         return sorted(got.substances) == sorted(expect.get("substances", []))
@@ -72,26 +77,33 @@ def is_right(expect: dict, got: Decision) -> bool:
 def evaluate(index: MatchIndex, cases: list[Case], default_locale: str = "en") -> Report:
     report = Report()
     for case in cases:
-        got = index.classify(case.text, None, default_locale=default_locale)
-        kind = case.expect.get("kind", "?")
-        key = (kind, case.locale)
-        report.total[key] += 1
-        if is_right(case.expect, got):
-            report.right[key] += 1
-        else:
-            report.misses.append((case, got))
-        if kind == "emergency":
-            report.emergency_total[case.locale] += 1
-            report.emergency_caught[case.locale] += got.kind == "emergency"
-        else:
-            report.non_emergency_total += 1
-            report.false_emergency += got.kind == "emergency"
+        _score(report, case, index.classify(case.text, None, default_locale=default_locale))
     return report
+
+
+def _score(report: Report, case: Case, got: Decision) -> None:
+    kind = case.expect.get("kind", "?")
+    key = (kind, case.locale)
+    report.total[key] += 1
+    right = is_right(case.expect, got)
+    for tag in case.tags:
+        report.tags[tag][0] += right
+        report.tags[tag][1] += 1
+    if right:
+        report.right[key] += 1
+    else:
+        report.misses.append((case, got))
+    if kind == "emergency":
+        report.emergency_total[case.locale] += 1
+        report.emergency_caught[case.locale] += got.kind == "emergency"
+    else:
+        report.non_emergency_total += 1
+        report.false_emergency += got.kind == "emergency"
 
 
 def format_report(report: Report) -> str:
     locales = sorted({loc for _, loc in report.total})
-    kinds = ["emergency", "flow", "answer", "combo", "clarify", "fallback"]
+    kinds = ["emergency", "flow", "answer", "combo", "clarify", "smalltalk", "fallback"]
     kinds += sorted({k for k, _ in report.total} - set(kinds))
     width = max(9, *(len(k) for k in kinds))
     lines = [f"{'kind':<{width}}  " + "  ".join(f"{loc:>14}" for loc in locales)]
@@ -112,6 +124,8 @@ def format_report(report: Report) -> str:
         lines.append(f"emergency recall {loc}: {report.emergency_recall(loc):.1%}")
     lines.append(f"false emergencies: {report.false_emergency}/{report.non_emergency_total} ({report.false_emergency_rate():.1%})")
     lines.append(f"accuracy overall: {report.accuracy():.1%}")
+    for tag, (right, total) in sorted(report.tags.items()):
+        lines.append(f"tag {tag}: {right}/{total} ({right / total:.0%})")
     if report.misses:
         lines.append("")
         lines.append(f"misses ({len(report.misses)}):")
@@ -123,3 +137,22 @@ def format_report(report: Report) -> str:
                 f"({got.score:.2f}): {case.text}"
             )
     return "\n".join(lines)
+
+
+def cross_validate(content: Content, folds: int = 5, *, progress: Callable[[str], None] | None = None) -> Report:
+    """k-fold cross-validation over the content's own phrasings: each phrasing is held out once, the model and the
+    emergency rule net are built from the others, and the held-out phrasing must reach its own target.
+
+    This is the figure to tune by; evaluation sets are only scored (see DEVELOPERS.md on honest figures)."""
+    texts = MatchIndex.training_texts_of(content)
+    fold_of = [int(hashlib.sha256(f"{label}|{code}|{text}".encode()).hexdigest(), 16) % folds for label, code, text in texts]
+    report = Report()
+    for k in range(folds):
+        held = [(label, code, text) for (label, code, text), f in zip(texts, fold_of, strict=True) if f == k]
+        if progress:
+            progress(f"fold {k + 1}/{folds}: {len(held)} phrasings held out")
+        index = MatchIndex(content, cache=False, exclude=frozenset((code, text) for _, code, text in held))
+        for n, (label, code, text) in enumerate(held):
+            kind, _, target = label.partition(":")
+            _score(report, Case(n, text, code, {"kind": kind, "id": target}), index.classify(text, None, default_locale=code))
+    return report

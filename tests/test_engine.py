@@ -40,8 +40,10 @@ def test_emergency_interrupts_a_flow_at_any_step(mini_engine: Engine) -> None:
     assert session.flow == "emergency-overdose" and session.step == "call"
 
 
-def test_weak_trigger_alone_is_not_an_emergency(mini_engine: Engine) -> None:
-    assert mini_engine.classify("he passed out", "en").kind != "emergency"
+def test_a_weak_sign_alone_still_reaches_the_steps(mini_engine: Engine) -> None:
+    # The detector leans to recall: a weak sign alone either starts the steps or offers them first.
+    weak = mini_engine.classify("he passed out", "en")
+    assert weak.kind == "emergency" or weak.urgent == "emergency-overdose"
     assert mini_engine.classify("he passed out and is snoring", "en").kind == "emergency"
 
 

@@ -21,7 +21,6 @@ def index(mini_content: Content) -> MatchIndex:
         ("he is not breathing", "emergency", "emergency-overdose"),
         ("NOT BREATHINGGG!!!", "emergency", "emergency-overdose"),
         ("lips blue", "emergency", "emergency-overdose"),  # any word order
-        ("he passed out", "answer", None),  # a weak sign alone is not enough...
         ("passed out and snoring", "emergency", "emergency-overdose"),  # ...two are
         ("где взять наркан", "answer", "naloxone"),
         ("она не дышит", "emergency", "emergency-overdose"),

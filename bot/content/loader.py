@@ -25,6 +25,7 @@ from .models import (
     Entry,
     Flow,
     LocalePack,
+    SmallTalk,
     Source,
     Step,
     StepInput,
@@ -173,10 +174,14 @@ def _load_topics(c: _Collector, path: Path) -> Topics:
     parts = {}
     for key in ("emergency", "flow", "answer", "combo_substances", "risk_levels"):
         parts[key] = c.texts(data, key, rel)
+    if "smalltalk" in data:
+        parts["smalltalk"] = c.texts(data, "smalltalk", rel)
     return Topics(**parts)
 
 
 # --- knowledge entries ------------------------------------------------------------------------------------
+
+MIN_SMALLTALK_PHRASINGS = 5
 
 _ENTRY_SPEC: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "id": (str, True),
@@ -297,6 +302,36 @@ def _load_synonyms(c: _Collector, path: Path) -> tuple[frozenset[str], dict[str,
             seen[low] = (canonical, line)
         synonyms[canonical.lower()] = vs
     return stopwords, synonyms
+
+
+def _load_smalltalk(c: _Collector, path: Path, topics: Topics, locale: str) -> dict[str, SmallTalk]:
+    rel = c.rel(path)
+    if not path.exists():
+        if topics.smalltalk:
+            c.gap(rel, 1, "missing file: the small talk replies (greeting, thanks...) of topics.yaml", locale)
+        return {}
+    data = c.load(path)
+    if data is None or not c.fields(data, rel, {"smalltalk": (dict, True)}, "smalltalk.yaml"):
+        return {}
+    out: dict[str, SmallTalk] = {}
+    table = data["smalltalk"]
+    for sid, spec in table.items():
+        line = line_of(table, sid)
+        if topics.smalltalk and sid not in topics.smalltalk:
+            c.add(rel, line, f"small talk {sid!r} is not one of smalltalk in topics.yaml")
+        where = f"small talk {sid!r}"
+        if not c.fields(spec, rel, {"phrasings": (list, True), "reply": (str, True)}, where):
+            continue
+        if c.untranslated(spec["reply"], rel, line_of(spec, "reply"), f"{where} reply", locale):
+            continue
+        phrasings = c.texts(spec, "phrasings", rel)
+        if len(phrasings) < MIN_SMALLTALK_PHRASINGS:
+            c.add(rel, line_of(spec, "phrasings"), f"{where} needs at least {MIN_SMALLTALK_PHRASINGS} phrasings, has {len(phrasings)}")
+        out[sid] = SmallTalk(sid, phrasings, spec["reply"].strip())
+    for sid in topics.smalltalk:
+        if sid not in out:
+            c.gap(rel, data.line, f"small talk {sid!r} of topics.yaml is missing", locale)
+    return out
 
 
 def _load_substances(c: _Collector, path: Path, topics: Topics, locale: str) -> dict[str, SubstanceNames]:
@@ -641,6 +676,7 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
         strings, string_lines[code] = _load_strings(c, ldir / "strings.yaml", code)
         stopwords, synonyms = _load_synonyms(c, ldir / "synonyms.yaml")
         substances = _load_substances(c, ldir / "substances.yaml", topics, code)
+        smalltalk = _load_smalltalk(c, ldir / "smalltalk.yaml", topics, code)
         reasons[code] = _load_combo_reasons(c, ldir / "combos.yaml", levels, code)
         entries: dict[str, Entry] = {}
         entry_dir = ldir / "entries"
@@ -652,7 +688,7 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
                 c.add(entry.path, 1, f"duplicate entry id {entry.id!r} (also in {entries[entry.id].path})")
                 continue
             entries[entry.id] = entry
-        locales[code] = LocalePack(code, strings, stopwords, synonyms, substances, entries, name, fallback, code in c.partial)
+        locales[code] = LocalePack(code, strings, stopwords, synonyms, substances, entries, name, fallback, code in c.partial, smalltalk)
 
     # cross-locale checks
     base = locales.get(DEFAULT_LOCALE)

@@ -104,6 +104,15 @@ class Country:
 
 
 @dataclass(frozen=True, slots=True)
+class SmallTalk:
+    """A greeting, thanks and the like: example phrasings and one short reply (never counted as a topic)."""
+
+    id: str
+    phrasings: tuple[str, ...]
+    reply: str
+
+
+@dataclass(frozen=True, slots=True)
 class LocalePack:
     code: str
     strings: Mapping[str, str]
@@ -114,6 +123,7 @@ class LocalePack:
     name: str = ""
     fallback: str | None = None  # where a partial locale's missing texts come from
     partial: bool = False
+    smalltalk: Mapping[str, SmallTalk] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +133,7 @@ class Topics:
     emergency: tuple[str, ...] = ()
     flow: tuple[str, ...] = ()
     answer: tuple[str, ...] = ()
+    smalltalk: tuple[str, ...] = ()
     combo_substances: tuple[str, ...] = ()
     risk_levels: tuple[str, ...] = ()
 

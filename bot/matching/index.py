@@ -1,68 +1,97 @@
 """The match index: built once from the content, then asked per message. Nothing here touches files.
 
-A message is analysed into canonical stems (see normalise.py) and then checked, in order, for:
-an emergency (trigger phrases whose words all appear), a combination (two substances and no contrast word),
-and the best knowledge entry or flow (IDF-weighted overlap with the example questions and keywords).
-Every result carries its score, so a decision can be explained and tested.
+A message is tokenised once and read once per plausible language: as written, and, when Latin letters do not
+read as English, also as Russian and Ukrainian typed in Latin letters (translit.py). Each reading is analysed
+(synonyms and slang, morphology), the substance lexicon finds what is named, and the learned model (model.py)
+gives a probability to every entry, flow, emergency and small talk. Then, in order:
+
+- emergency: a rule safety net (trigger phrases whose words all appear) in every reading, or the model's
+  emergency probability above EMERGENCY_MIN; short of that, a question that may be about an emergency gets the
+  emergency flow offered as a first button (`urgent`);
+- combo: two or more substances joined as a mix; every pair is checked, the worst first;
+- the best target by probability; close runners-up are offered (clarify); too little of anything: fallback.
+Every result carries its score, so a decision can be explained (`explain`) and tested.
 """
 
 from __future__ import annotations
 
-import math
+import itertools
+import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz
 
 from ..content import Content
+from . import translit
+from .model import Example, Model, digest, feature_keys, read_cached_json, write_cached_json
 from .normalise import Analyzer, basic_tokens
 
-# Decision thresholds, tuned on the dev set as a whole (see `hrbot eval`), not on single lines.
-ANSWER_MIN = 0.38  # below this: fallback
-CLARIFY_MIN = 0.30  # a candidate below this is never offered
-MARGIN = 0.04  # the best must lead the runner-up by this much, or we ask which one was meant
+# Decision thresholds on the model's probabilities, chosen by cross-validation over the content's phrasings
+# (`hrbot eval --cv 5`), never on an evaluation set.
+ANSWER_MIN = 0.10  # below this: clarify or fallback
+CLARIFY_MIN = 0.05  # a candidate below this is never offered
+CLARIFY_RATIO = 0.9  # a runner-up this close to the best makes us ask which one was meant
 MAX_CANDIDATES = 3
-# Score = weighted sum of: the best single phrasing (cosine), how much of the message the target's whole
-# vocabulary explains (coverage), and how much of it the target's title explains (topicality).
-W_PHRASE, W_COVER, W_TITLE = 0.6, 0.4, 0.2
+EMERGENCY_MIN = 0.50  # the model's total emergency probability that starts an emergency flow by itself
+EMERGENCY_ALONE = 0.80  # ... when no emergency sign of the rule net is in the message
+URGENT_OFFER = 0.25  # ... and that offers the emergency flow as the first button of another answer
+RULE_VETO_EMERGENCY = 0.05  # the rule net is overruled only below this emergency probability...
+RULE_VETO_ANSWER = 0.6  # ... and when one other target is at least this probable
+READING_CONFIDENCE = 0.3  # how much the model's confidence weighs beside the known share when choosing a reading
+TRANSLIT_PENALTY = 0.1
+ENGLISH_SHARE = 0.75  # a Latin message with fewer known English words is also read as translit
 SIGNAL_WEIGHT = 0.3
+BUTTON_MIN = 0.45  # typed text presses a button at this (0.5 and up: its words and the label's agree)
+MAX_SUBSTANCES = 6  # pairs grow with the square: a message naming more is answered for the first six
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    kind: str  # emergency | flow | answer | combo | clarify | fallback
+    kind: str  # emergency | flow | answer | combo | clarify | fallback | smalltalk
     locale: str
     id: str | None = None
     score: float = 0.0
     candidates: tuple[str, ...] = ()
     substances: tuple[str, ...] = ()
     risk: str | None = None
+    pairs: tuple[tuple[str, str, str | None], ...] = ()  # every pair, the worst first
+    urgent: str | None = None  # an emergency flow to offer first: the message may be about one happening now
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"locale": self.locale, "kind": self.kind, "id": self.id, "score": round(self.score, 3)}
         if self.kind == "combo":
             out["substances"] = list(self.substances)
             out["risk"] = self.risk
+            out["pairs"] = [list(p) for p in self.pairs]
         if self.kind == "clarify":
             out["candidates"] = list(self.candidates)
+        if self.urgent:
+            out["urgent"] = self.urgent
         return out
 
 
-@dataclass(slots=True)
-class _Target:
-    kind: str  # answer | flow
-    id: str
-    phrasings: list[frozenset[str]] = field(default_factory=list)
-    norms: list[float] = field(default_factory=list)
-    vocab: set[str] = field(default_factory=set)
-    title: frozenset[str] = frozenset()
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One way of reading a message: in which language, its corrected words, stems and substances."""
+
+    locale: str
+    tokens: tuple[str, ...]  # every token as read (transliterated in a translit reading)
+    words: tuple[str, ...]  # corrected, without stop words
+    stems: tuple[str, ...]
+    substances: tuple[str, ...]
+    translit: bool = False
+    share: float = 1.0  # the share of its words the language's vocabulary knows
+
+    def keys(self) -> list[str]:
+        return feature_keys(self.stems, (translit.fold(w) for w in self.words), self.substances)
 
 
 @dataclass(slots=True)
 class _LocaleIndex:
     analyzer: Analyzer
-    targets: list[_Target]
-    weights: dict[str, float]
-    unknown_weight: float
-    postings: dict[str, list[tuple[int, int]]]
     triggers: list[tuple[str, frozenset[str], float]]  # (flow id, stems, weight)
     signals: dict[str, tuple[frozenset[str], ...]]  # flow -> phrases (all words must appear)
     emergency_order: dict[str, int]
@@ -78,17 +107,31 @@ class _LocaleIndex:
 
 
 class MatchIndex:
-    def __init__(self, content: Content) -> None:
+    def __init__(self, content: Content, *, cache: bool = True, exclude: frozenset[tuple[str, str]] = frozenset()) -> None:
+        """`exclude`: (locale, text) phrasings left out of training and of the rule net, for cross-validation."""
         self.content = content
-        self.locales: dict[str, _LocaleIndex] = {code: self._build(content, code) for code in content.locales}
+        self.exclude = exclude
+        texts = [t for t in self.training_texts() if (t[1], t[2]) not in exclude]
+        key = digest(self._source(texts))
+        lemmas = read_cached_json(f"lemmas-{key}.json") if cache else None
+        self.locales: dict[str, _LocaleIndex] = {
+            code: self._build(content, code, lemmas.get(code, {}) if isinstance(lemmas, dict) else {}, exclude) for code in content.locales
+        }
+        self.kinds: dict[str, str] = {label: label.split(":", 1)[0] for label, _, _ in texts}
+        self.model = Model.train(list(self.kinds), key, lambda: self._examples(texts), cache=cache)
+        if cache and lemmas is None:
+            write_cached_json(f"lemmas-{key}.json", {code: li.analyzer.lemmas() for code, li in self.locales.items()})
+        self.kind_of = np.array([self.kinds.get(lab, "answer") for lab in self.model.labels])
+        self.emergency_mask = self.kind_of == "emergency"
+        self.risk_rank = {level: i for i, level in enumerate(content.topics.risk_levels)}
 
     # --- building ---------------------------------------------------------------------------------------
 
     @staticmethod
-    def _build(content: Content, code: str) -> _LocaleIndex:
+    def _build(content: Content, code: str, lemmas: dict[str, str], exclude: frozenset[tuple[str, str]]) -> _LocaleIndex:
         pack = content.locales[code]
         analyzer = Analyzer(code, pack.stopwords, pack.synonyms)
-        flows = [f for f in content.flows.values() if not f.emergency]
+        analyzer.preset(lemmas)
         texts: list[str] = []
         for entry in pack.entries.values():
             texts.extend((entry.title, *entry.questions, *entry.keywords))
@@ -97,49 +140,20 @@ class MatchIndex:
             texts.extend(flow.signals.get(code, ()))
         for names in pack.substances.values():
             texts.extend(names.aliases)
+        for talk in pack.smalltalk.values():
+            texts.extend(talk.phrasings)
         analyzer.learn(texts)
         analyzer.freeze()
-
-        targets: list[_Target] = []
-        for entry in pack.entries.values():
-            t = _Target("answer", entry.id, title=frozenset(analyzer.analyse(entry.title)))
-            for text in (entry.title, *entry.questions, *entry.keywords):
-                stems = frozenset(analyzer.analyse(text))
-                if stems:
-                    t.phrasings.append(stems)
-            targets.append(t)
-        for flow in flows:
-            t = _Target("flow", flow.id, title=frozenset(analyzer.analyse(flow.title.get(code, ""))))
-            for trig in flow.triggers.get(code, ()):
-                stems = frozenset(analyzer.analyse(trig.phrase))
-                if stems:
-                    t.phrasings.append(stems)
-            targets.append(t)
-        df: dict[str, int] = defaultdict(int)
-        for t in targets:
-            t.vocab = set().union(*t.phrasings) if t.phrasings else set()
-            for stem in t.vocab:
-                df[stem] += 1
-        n = max(len(targets), 1)
-        weights = {stem: math.log(1 + n / d) for stem, d in df.items()}
-        unknown_weight = math.log(1 + n)
-        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for ti, t in enumerate(targets):
-            for pi, phr in enumerate(t.phrasings):
-                t.norms.append(math.sqrt(sum(weights[s] ** 2 for s in phr)))
-                for stem in phr:
-                    postings[stem].append((ti, pi))
 
         triggers: list[tuple[str, frozenset[str], float]] = []
         signals: dict[str, tuple[frozenset[str], ...]] = {}
         order: dict[str, int] = {}
-        emergencies = [f for f in content.flows.values() if f.emergency]
         rank = {fid: i for i, fid in enumerate(content.topics.emergency)}
-        for flow in emergencies:
+        for flow in (f for f in content.flows.values() if f.emergency):
             order[flow.id] = rank.get(flow.id, len(rank))
             for trig in flow.triggers.get(code, ()):
                 stems = frozenset(analyzer.analyse(trig.phrase))
-                if stems:
+                if stems and (code, trig.phrase) not in exclude:
                     triggers.append((flow.id, stems, trig.weight))
             signals[flow.id] = tuple(frozenset(st) for text in flow.signals.get(code, ()) if (st := analyzer.analyse(text)))
 
@@ -158,10 +172,6 @@ class MatchIndex:
 
         return _LocaleIndex(
             analyzer,
-            targets,
-            weights,
-            unknown_weight,
-            dict(postings),
             triggers,
             signals,
             order,
@@ -176,60 +186,174 @@ class MatchIndex:
             frozenset(" ".join(w) for w in words("stop_words")),
         )
 
-    # --- asking -----------------------------------------------------------------------------------------
+    def training_texts(self) -> list[tuple[str, str, str]]:
+        return self.training_texts_of(self.content)
 
-    def detect_locale(self, text: str, default: str) -> str:
-        tokens = basic_tokens(text)
+    @staticmethod
+    def training_texts_of(content: Content) -> list[tuple[str, str, str]]:
+        """(label, locale, text) for every phrasing the model learns from; labels are "kind:id"."""
+        out: list[tuple[str, str, str]] = []
+        for code, pack in content.locales.items():
+            for entry in pack.entries.values():
+                for text in (entry.title, *entry.questions, *entry.keywords):
+                    out.append((f"answer:{entry.id}", code, text))
+            for flow in content.flows.values():
+                kind = "emergency" if flow.emergency else "flow"
+                for trig in flow.triggers.get(code, ()):
+                    out.append((f"{kind}:{flow.id}", code, trig.phrase))
+                # signals ("heroin", "MDMA") only tell emergencies apart: alone they are not one, so not taught
+                if flow.title.get(code):
+                    out.append((f"{kind}:{flow.id}", code, flow.title[code]))
+            for talk in pack.smalltalk.values():
+                for text in talk.phrasings:
+                    out.append((f"smalltalk:{talk.id}", code, text))
+        return out
+
+    def _source(self, texts: list[tuple[str, str, str]]) -> str:
+        """Everything the training examples are made from, for the model cache's key."""
+        parts: list[object] = [texts, translit._INFORMAL]
+        for code, pack in sorted(self.content.locales.items()):
+            parts.append([code, sorted(pack.stopwords), sorted(pack.synonyms.items())])
+            parts.append(sorted((sid, n.name, n.aliases, n.unless) for sid, n in pack.substances.items()))
+        return json.dumps(parts, ensure_ascii=False, default=list)
+
+    def _examples(self, texts: list[tuple[str, str, str]]) -> list[Example]:
+        examples = []
+        for label, code, text in texts:
+            reading = self._reading(code, tuple(basic_tokens(text)))
+            if reading.stems or reading.words:
+                examples.append(Example(label, tuple(reading.keys())))
+        return examples
+
+    # --- reading a message ----------------------------------------------------------------------------------
+
+    def _reading(self, code: str, tokens: tuple[str, ...], *, as_translit: bool = False) -> Reading:
+        li = self.locales[code]
+        if as_translit:
+            tokens = tuple(translit.to_cyrillic(t, code) for t in tokens)
+        words, stems = li.analyzer.analyse_tokens(tokens)
+        # the share of the message this language knows, typos corrected (stop words are known words)
+        vocabulary = li.analyzer.vocabulary
+        known = sum(w in vocabulary for w in words) + len(tokens) - len(words)
+        share = known / len(tokens) if tokens else 0.0
+        return Reading(code, tokens, words, stems, tuple(self._substances(li, stems)), as_translit, share)
+
+    def readings(self, text: str, default: str) -> list[Reading]:
+        """Every plausible reading of the message, the most likely language first. Tokenises once."""
+        tokens = tuple(basic_tokens(text))
         letters = "".join(tokens)
         cyr = sum("а" <= ch <= "я" or ch in "іїєґ" for ch in letters)
         lat = sum("a" <= ch <= "z" for ch in letters)
         if cyr > lat:
-            # Letters only one of the two languages has decide; otherwise keep a Cyrillic default (the person's
-            # hint or last language), since most short messages read the same in both.
-            if any(ch in "іїєґ" for ch in letters) and "uk" in self.locales:
-                return "uk"
-            if any(ch in "ыэъ" for ch in letters) and "ru" in self.locales:
-                return "ru"
-            if default in ("ru", "uk"):
-                return default
-            return "ru" if "ru" in self.locales else default
+            code = self._cyrillic_locale(letters, default)
+            out = [self._reading(code, tokens)]
+            other = "uk" if code == "ru" else "ru"
+            if code in ("ru", "uk") and other in self.locales:
+                out.append(self._reading(other, tokens))
+            return out
         if lat == 0:
+            return [self._reading(default if default in self.locales else self.content.default_locale, tokens)]
+        latin = [c for c in self.locales if not translit.supported(c)]
+        first = default if default in latin else (latin[0] if latin else self.content.default_locale)
+        out = [self._reading(first, tokens)]
+        if out[0].share < ENGLISH_SHARE:
+            for code in ("ru", "uk"):
+                if code in self.locales:
+                    out.append(self._reading(code, tokens, as_translit=True))
+        return out
+
+    def _cyrillic_locale(self, letters: str, default: str) -> str:
+        # Letters only one of the two languages has decide; otherwise keep a Cyrillic default (the person's hint
+        # or last language), since most short messages read the same in both.
+        if any(ch in "іїєґ" for ch in letters) and "uk" in self.locales:
+            return "uk"
+        if any(ch in "ыэъ" for ch in letters) and "ru" in self.locales:
+            return "ru"
+        if default in ("ru", "uk") and default in self.locales:
             return default
-        best, best_share = default, -1.0
-        for code, li in self.locales.items():
-            share = li.analyzer.known_share(text)
-            if share > best_share + 0.25 or (code == default and share >= best_share):
-                best, best_share = code, share
-        return best
+        return "ru" if "ru" in self.locales else default
+
+    def _best_reading(self, readings: list[Reading]) -> tuple[Reading, np.ndarray]:
+        """The reading whose language knows most of the message; the model's confidence breaks near ties, and
+        a translit reading must beat the message as written clearly."""
+        best, best_p, best_score = readings[0], None, -1.0
+        for r in readings:
+            p = self.model.probabilities(r.keys())
+            score = r.share + READING_CONFIDENCE * float(p.max()) - (TRANSLIT_PENALTY if r.translit else 0.0)
+            if score > best_score:
+                best, best_p, best_score = r, p, score
+        assert best_p is not None
+        return best, best_p
+
+    def detect_locale(self, text: str, default: str) -> str:
+        readings = self.readings(text, default)
+        if len(readings) == 1:
+            return readings[0].locale
+        return self._best_reading(readings)[0].locale
+
+    def match_button(self, text: str, labels: Sequence[Mapping[str, str]]) -> int | None:
+        """Which of a step's buttons typed text says, by its label in any of our languages: the words of the
+        label (analysed: "they are breathing" meets "They're breathing") against the words typed, negations
+        included, so "not breathing" never presses "breathing". None when nothing fits or two fit equally."""
+        scores: list[float] = []
+        for label in labels:
+            best = 0.0
+            for code, words in label.items():
+                li = self.locales.get(code)
+                if li is None or not words:
+                    continue
+                want = set(li.analyzer.analyse(words))
+                for r in self.readings(text, code):
+                    if r.locale != code or not want:
+                        continue
+                    got = set(r.stems)
+                    if not got:
+                        continue
+                    overlap = len(want & got)
+                    # every typed word is in the label, or every label word was typed
+                    if overlap and (got <= want or want <= got):
+                        best = max(best, overlap / len(want | got) + 0.5)
+                    else:
+                        best = max(best, fuzz.token_sort_ratio(" ".join(r.words), " ".join(basic_tokens(words))) / 200)
+            scores.append(best)
+        if not scores:
+            return None
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        top = scores[order[0]]
+        if top < BUTTON_MIN or (len(order) > 1 and scores[order[1]] >= top - 0.05):
+            return None
+        return order[0]
 
     def is_stop_word(self, text: str, locale: str) -> bool:
         """A message that is only a word such as "stop" or "стоп" (parsed once at load)."""
         return " ".join(basic_tokens(text)) in self.locales[locale].stop_words
 
+    # --- emergencies --------------------------------------------------------------------------------------
+
     def emergency(self, text: str, locale: str) -> tuple[str | None, float]:
         li = self.locales[locale]
-        stems = set(li.analyzer.analyse(text))
-        return self._emergency(li, stems, self._damping(li, text))
+        tokens = basic_tokens(text)
+        return self._emergency(li, set(li.analyzer.analyse_tokens(tuple(tokens))[1]), self._damping(li, tokens))
 
     @staticmethod
     def _has(phrases: tuple[tuple[str, ...], ...], padded: str) -> bool:
         return any(f" {' '.join(p)} " in padded for p in phrases)
 
-    def _damping(self, li: _LocaleIndex, text: str) -> float:
+    def _damping(self, li: _LocaleIndex, tokens: list[str] | tuple[str, ...]) -> float:
         """A general question ("can meth cause a stroke") about nobody in particular weighs emergency signs half;
         any sign of a person or of urgency ("he", "my friend", "help", "now") keeps them whole."""
-        padded = " " + " ".join(basic_tokens(text)) + " "
+        padded = " " + " ".join(tokens) + " "
         if self._has(li.general, padded) and not self._has(li.urgent, padded):
             return 0.5
         return 1.0
 
     @staticmethod
     def _emergency(li: _LocaleIndex, stems: set[str], damping: float = 1.0) -> tuple[str | None, float]:
-        """Sum the weights of the triggers whose words all appear; 1 or more is an emergency.
+        """The rule safety net: sum the weights of the triggers whose words all appear; 1 or more is an emergency.
 
         Within a flow, a trigger equal to or inside another one that also fired is not counted twice ("wont
-        wake" and "wont wake up"). The flow is then chosen by the evidence only it has (triggers no other flow shares,
-        and its signals, up to two), so a sign common to several emergencies does not decide which one it is.
+        wake" and "wont wake up"). The flow is then chosen by the evidence only it has (triggers no other flow
+        shares, and its signals, up to two), so a sign common to several emergencies does not decide which one.
         """
         fired: dict[str, list[tuple[frozenset[str], float]]] = defaultdict(list)
         for fid, need, weight in li.triggers:
@@ -247,10 +371,6 @@ class MatchIndex:
                     keep.append((need, weight))
             totals[fid] = damping * sum(w for _, w in keep)
             kept[fid] = [need for need, _ in keep]
-        if max(totals.values()) < 1.0:
-            return None, 0.0
-        # A sign is shared when another flow fired the very same words (even if that flow's longer trigger
-        # also fired); only unshared signs, each counted once, and signals decide between flows.
         owners: dict[frozenset[str], int] = defaultdict(int)
         for hits in fired.values():
             for need in {need for need, _ in hits}:
@@ -265,6 +385,8 @@ class MatchIndex:
             choice[fid] = unique + signal
         best = max(totals, key=lambda f: (choice[f], totals[f] >= 1.0, totals[f], -li.emergency_order.get(f, 99)))
         return best, totals[best]
+
+    # --- substances -----------------------------------------------------------------------------------------
 
     def substances(self, text: str, locale: str) -> list[str]:
         li = self.locales[locale]
@@ -287,75 +409,125 @@ class MatchIndex:
                 i += 1
         return found
 
-    def _mixing_intent(self, li: _LocaleIndex, text: str) -> bool:
+    def _mixing_intent(self, li: _LocaleIndex, reading: Reading) -> bool:
         """Two substances are a combo question when joined as a mix ("with", "and", "on"), not compared ("X or Y",
-        "difference between X and Y"), or when the message is little more than the two names ("xanax alcohol?").
-        A contrast word only compares when a substance follows it: "X and Y, or is that dumb" still mixes."""
-        tokens = basic_tokens(text)
+        "difference between X and Y"), or when the message is little more than the names ("xanax alcohol?").
+        A contrast word only compares when a substance follows it: "X and Y, or is that dumb" still mixes.
+        Linear in the message: the first contrast word is the only one that needs a look at what follows."""
+        tokens = reading.tokens
         padded = " " + " ".join(tokens) + " "
         if self._has(li.mixing, padded):
             return True
+        first = len(tokens)
         for phrase in li.contrast:
             size = len(phrase)
             for k in range(len(tokens) - size + 1):
-                if tuple(tokens[k : k + size]) == phrase:
-                    rest = " ".join(tokens[k + size :])
-                    if self._substances(li, li.analyzer.analyse(rest)):
-                        return False
+                if tokens[k : k + size] == phrase:
+                    first = min(first, k + size)
+                    break
+        if first < len(tokens):
+            _, rest = li.analyzer.analyse_tokens(tokens[first:])
+            if self._substances(li, rest):
+                return False
         return self._has(li.connectors, padded) or len(tokens) <= 3
 
-    def _rank(self, li: _LocaleIndex, stems: tuple[str, ...]) -> list[tuple[float, int]]:
-        query = set(stems)
-        if not query:
-            return []
-        w = {s: li.weights.get(s, li.unknown_weight) for s in query}
-        qnorm2 = sum(v * v for v in w.values())
-        qnorm = math.sqrt(qnorm2)
-        dots: dict[tuple[int, int], float] = defaultdict(float)
-        covered: dict[int, set[str]] = defaultdict(set)
-        for s in query:
-            for ti, pi in li.postings.get(s, ()):
-                dots[(ti, pi)] += w[s] * w[s]
-                covered[ti].add(s)
-        best_sim: dict[int, float] = defaultdict(float)
-        for (ti, pi), dot in dots.items():
-            sim = dot / (qnorm * li.targets[ti].norms[pi])
-            if sim > best_sim[ti]:
-                best_sim[ti] = sim
-        scored = []
-        for ti, sim in best_sim.items():
-            cov = sum(w[s] * w[s] for s in covered[ti]) / qnorm2
-            title = sum(w[s] * w[s] for s in li.targets[ti].title & query) / qnorm2
-            scored.append((W_PHRASE * sim + W_COVER * cov + W_TITLE * title, ti))
-        scored.sort(reverse=True)
-        return scored
+    def pairs(self, substances: tuple[str, ...]) -> tuple[tuple[str, str, str | None], ...]:
+        """Every pair of the substances with its level, the most dangerous first (unknown pairs last)."""
+        out = []
+        for a, b in itertools.combinations(sorted(substances), 2):
+            combo = self.content.combo(a, b)
+            out.append((a, b, combo.risk if combo else None))
+        worst = len(self.risk_rank)
+        out.sort(key=lambda p: (self.risk_rank.get(p[2], worst) if p[2] else worst + 1, p[0], p[1]))
+        return tuple(out)
+
+    # --- deciding -------------------------------------------------------------------------------------------
 
     def classify(self, text: str, locale: str | None = None, *, default_locale: str = "en") -> Decision:
-        """Route a free-text message: emergency > combo > best match > clarify > fallback."""
-        code = locale if locale in self.locales else self.detect_locale(text, default_locale)
-        li = self.locales[code]
-        stems = li.analyzer.analyse(text)
-        stem_set = set(stems)
-        fid, escore = self._emergency(li, stem_set, self._damping(li, text))
-        if fid is not None:
-            return Decision("emergency", code, fid, escore)
-        subs = self._substances(li, stems)
-        if len(subs) >= 2 and self._mixing_intent(li, text):
-            a, b = sorted(subs[:2])
-            combo = self.content.combo(a, b)
-            return Decision("combo", code, None, 1.0, substances=(a, b), risk=combo.risk if combo else None)
-        ranked = self._rank(li, stems)
-        if not ranked or ranked[0][0] < CLARIFY_MIN:
-            return Decision("fallback", code, None, ranked[0][0] if ranked else 0.0)
-        top, ti = ranked[0]
-        close = [li.targets[t].id for s, t in ranked[:MAX_CANDIDATES] if s >= CLARIFY_MIN and top - s < MARGIN]
-        if top >= ANSWER_MIN and len(close) == 1:
-            target = li.targets[ti]
-            return Decision(target.kind, code, target.id, top)
-        if len(close) == 1:
-            return Decision("fallback", code, None, top)
-        return Decision("clarify", code, None, top, candidates=tuple(close))
+        """Route a free-text message: emergency > combo > best match > clarify > fallback. `locale` is the
+        locale to answer in when the person chose one; the message is still read in every plausible language."""
+        readings = self.readings(text, locale if locale in self.locales else default_locale)
+        reading, p = self._best_reading(readings) if len(readings) > 1 else (readings[0], None)
+        if p is None:
+            p = self.model.probabilities(reading.keys())
+        code = locale if locale in self.locales else reading.locale
+        return self._decide(text, code, reading, readings, p)
 
-    def explain(self, text: str, locale: str) -> list[tuple[str, float]]:
-        li = self.locales[locale]
-        return [(li.targets[ti].id, round(s, 3)) for s, ti in self._rank(li, li.analyzer.analyse(text))[:8]]
+    def _decide(self, text: str, code: str, reading: Reading, readings: list[Reading], p: np.ndarray) -> Decision:
+        labels = self.model.labels
+        # emergencies: the rule net in every reading, and the model
+        rule_id, rule_score = None, 0.0
+        for r in readings:
+            li = self.locales[r.locale]
+            fid, score = self._emergency(li, set(r.stems), self._damping(li, r.tokens))
+            if fid is not None and score > rule_score:
+                rule_id, rule_score = fid, score
+        em_mass = float(p[self.emergency_mask].sum()) if self.emergency_mask.any() else 0.0
+        em_best = None
+        if self.emergency_mask.any():
+            em_idx = np.flatnonzero(self.emergency_mask)
+            em_best = labels[int(em_idx[np.argmax(p[em_idx])])].split(":", 1)[1]
+        top_other = float(p[~self.emergency_mask].max()) if (~self.emergency_mask).any() else 0.0
+        # The rule net leans to recall; only a model sure that this is a question about something else (with
+        # almost no emergency probability) turns it into that answer, with the emergency flow as first button.
+        if rule_id is not None and rule_score >= 1.0 and not (em_mass < RULE_VETO_EMERGENCY and top_other >= RULE_VETO_ANSWER):
+            return Decision("emergency", code, rule_id, rule_score)
+        vocab = self.model.vocab
+        # No word of the message is a word of the content: whatever the letters resemble, it is not ours.
+        known = any(f"w:{s}" in vocab for s in reading.stems) or bool(reading.substances)
+        # The model alone starts an emergency flow on words the content knows, and needs either some sign the
+        # rule net saw too or a clear majority of its own.
+        if em_best is not None and known and em_mass >= EMERGENCY_MIN and (rule_score > 0 or em_mass >= EMERGENCY_ALONE):
+            return Decision("emergency", code, rule_id or em_best, em_mass)
+        urgent = rule_id or (em_best if em_mass >= URGENT_OFFER and known else None)
+
+        subs = reading.substances
+        if len(subs) < 2:  # a substance only one reading found still counts
+            subs = max((r.substances for r in readings), key=len)
+        li = self.locales[reading.locale]
+        if len(subs) >= 2 and self._mixing_intent(li, reading):
+            named = tuple(sorted(subs[:MAX_SUBSTANCES]))
+            pairs = self.pairs(named)
+            return Decision("combo", code, None, 1.0, substances=named, risk=pairs[0][2] if pairs else None, pairs=pairs, urgent=urgent)
+
+        ranked = [i for i in np.argsort(-p) if self.kind_of[i] != "emergency"][:MAX_CANDIDATES]
+        top = float(p[ranked[0]]) if ranked else 0.0
+        if not ranked or top < CLARIFY_MIN or not known:
+            return Decision("fallback", code, None, top, urgent=urgent)
+        kind, target = labels[ranked[0]].split(":", 1)
+        close = [
+            labels[i].split(":", 1)[1]
+            for i in ranked
+            if p[i] >= CLARIFY_MIN and p[i] >= CLARIFY_RATIO * top and self.kind_of[i] != "smalltalk"
+        ]
+        if top >= ANSWER_MIN and (len(close) <= 1 or kind == "smalltalk"):
+            return Decision(kind, code, target, top, urgent=urgent)
+        if len(close) >= 2:
+            return Decision("clarify", code, None, top, candidates=tuple(close), urgent=urgent)
+        return Decision("fallback", code, None, top, urgent=urgent)
+
+    def explain(self, text: str, locale: str | None = None, *, default_locale: str = "en") -> dict[str, object]:
+        """Why a message was read as it was: the readings, the rule net, the top labels with probabilities."""
+        readings = self.readings(text, locale if locale in self.locales else default_locale)
+        reading, p = self._best_reading(readings)
+        out: dict[str, object] = {
+            "readings": [
+                {
+                    "locale": r.locale,
+                    "translit": r.translit,
+                    "known": round(r.share, 2),
+                    "stems": list(r.stems),
+                    "substances": list(r.substances),
+                }
+                for r in readings
+            ],
+            "chosen": reading.locale + (" (translit)" if reading.translit else ""),
+            "emergency_probability": round(float(p[self.emergency_mask].sum()), 3),
+            "top": [[self.model.labels[i], round(float(p[i]), 3)] for i in np.argsort(-p)[:6]],
+        }
+        for r in readings:
+            li = self.locales[r.locale]
+            fid, score = self._emergency(li, set(r.stems))
+            if fid:
+                out.setdefault("rules", []).append([r.locale, fid, round(score, 2)])  # type: ignore[union-attr]
+        return out

@@ -232,7 +232,8 @@ class TelegramBot:
     def count(self, replies: list[Reply]) -> None:
         day = time.strftime("%Y-%m-%d", time.gmtime())
         for reply in replies:
-            self.store.count(CounterKey(day, reply.locale, reply.id or reply.kind, reply.campaign or ""))
+            topic = "smalltalk" if reply.kind == "smalltalk" else reply.id or reply.kind  # small talk is never a topic
+            self.store.count(CounterKey(day, reply.locale, topic, reply.campaign or ""))
 
     async def send(self, chat_id: int, reply: Reply, *, buttons: bool = True, reply_to: int | None = None) -> None:
         bot = self.application.bot

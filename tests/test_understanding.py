@@ -1,0 +1,142 @@
+"""Understanding through the engine, on the shipped content, in each locale: emergencies and questions about them,
+Russian and Ukrainian in Latin letters, morphology, every substance named, small talk, typed button words.
+
+The phrasings here are written for these tests, not taken from any evaluation set."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine, Incoming, Reply
+from bot.matching import Analyzer
+from bot.matching import translit
+from bot.session import Session
+
+
+def say(engine: Engine, session: Session, text: str, hint: str | None = None) -> Reply:
+    replies = engine.handle(Incoming(text=text, locale_hint=hint), session)
+    assert replies
+    return replies[0]
+
+
+# --- 2. emergencies ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("my boyfriend isnt breathing after a shot", "en"),
+        ("she wont wake up and her lips look blue", "en"),
+        ("мой друг не дышит после дозы", "ru"),
+        ("подруга посиніла і не дихає", "uk"),
+        ("moy drug ne dyshit", "ru"),  # Russian in Latin letters
+    ],
+)
+def test_someone_in_danger_now_gets_the_steps_first(real_engine: Engine, text: str, locale: str) -> None:
+    reply = say(real_engine, Session(), text)
+    assert reply.emergency and reply.kind == "emergency"
+    assert reply.locale == locale
+    assert reply.text.lstrip().startswith("1.")  # numbered steps, the emergency number in the first
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what should you do if someone overdoses on opioids", "что делать если человек передознулся", "що робити, якщо хтось передознувся"],
+)
+def test_a_question_about_an_emergency_offers_the_steps_first(real_engine: Engine, text: str) -> None:
+    reply = say(real_engine, Session(), text)
+    if reply.kind == "emergency":  # leaning to recall is allowed
+        return
+    assert reply.buttons and reply.buttons[0].data.startswith("f:emergency-")
+
+
+# --- 3. translit ------------------------------------------------------------------------------------------
+
+
+def test_latin_russian_is_read_back_into_cyrillic() -> None:
+    assert translit.to_cyrillic("dyshit", "ru") == "дышит"
+    assert translit.to_cyrillic("4to", "ru") == "что"
+    assert translit.to_cyrillic("moy", "ru") == "мой"
+    assert translit.to_cyrillic("pryvit", "uk") == "привіт"
+    assert translit.fold("дышит") == translit.fold("дишит")
+
+
+def test_latin_russian_gets_a_russian_reply(real_engine: Engine) -> None:
+    reply = say(real_engine, Session(), "gde vzyat nalokson")
+    assert reply.locale == "ru" and reply.id == "naloxone"
+
+
+def test_english_stays_english(real_engine: Engine) -> None:
+    reply = say(real_engine, Session(), "where can i get naloxone")
+    assert reply.locale == "en" and reply.id == "naloxone"
+
+
+# --- 4. morphology ----------------------------------------------------------------------------------------
+
+
+def test_russian_and_ukrainian_words_are_lemmatised() -> None:
+    assert Analyzer("ru", (), {}).stem("дышит") == "дышать"
+    assert Analyzer("uk", (), {}).stem("дихає") == "дихати"
+
+
+# --- 5. every substance named -----------------------------------------------------------------------------
+
+
+def test_three_substances_lead_with_the_worst_pair_and_drop_none(real_engine: Engine) -> None:
+    d = real_engine.classify("is it ok to do mdma and ketamine with a few beers")
+    assert d.kind == "combo"
+    assert d.substances == ("alcohol", "ketamine", "mdma")
+    assert len(d.pairs) == 3 and {p[:2] for p in d.pairs} == {("alcohol", "ketamine"), ("alcohol", "mdma"), ("ketamine", "mdma")}
+    ranks = [real_engine.content.topics.risk_levels.index(p[2]) for p in d.pairs]
+    assert ranks == sorted(ranks) and d.risk == d.pairs[0][2]
+    out = d.as_dict()
+    assert out["substances"] == ["alcohol", "ketamine", "mdma"] and out["risk"] == d.risk and len(out["pairs"]) == 3
+    reply = say(real_engine, Session(), "is it ok to do mdma and ketamine with a few beers")
+    for sid in d.substances:
+        assert real_engine.content.locales["en"].substances[sid].name in reply.text
+
+
+def test_three_substances_in_russian(real_engine: Engine) -> None:
+    d = real_engine.classify("можно ли смешивать ксанакс, алкоголь и героин")
+    assert d.kind == "combo" and set(d.substances) == {"alcohol", "benzodiazepines", "opioids"}
+    assert d.risk == "dangerous"
+
+
+# --- 6. small talk ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "sid"),
+    [("thanks a lot", "thanks"), ("hello there", "greeting"), ("спасибо большое", "thanks"), ("дякую тобі", "thanks")],
+)
+def test_small_talk_gets_a_short_reply_not_a_topic(real_engine: Engine, text: str, sid: str) -> None:
+    reply = say(real_engine, Session(), text)
+    assert reply.kind == "smalltalk" and reply.id == sid
+    assert len(reply.text) < 600
+
+
+def test_asking_for_a_person_says_how_to_reach_people(real_engine: Engine) -> None:
+    reply = say(real_engine, Session(), "can i talk to a real person please")
+    assert reply.kind == "smalltalk" and reply.id == "talk-to-person"
+
+
+# --- 7. typed button words --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "step"),
+    [("they are breathing", "breathing"), ("not breathing", "cpr"), ("дышит", "breathing"), ("не дихає", "cpr")],
+)
+def test_typing_a_buttons_words_presses_it(real_engine: Engine, typed: str, step: str) -> None:
+    session = Session()
+    first = real_engine.handle(Incoming(button="f:emergency-unresponsive"), session)
+    assert first and session.flow == "emergency-unresponsive"
+    reply = say(real_engine, session, typed)
+    assert session.flow == "emergency-unresponsive" and session.step == step, reply.text
+
+
+def test_an_other_emergency_still_interrupts_a_flow(real_engine: Engine) -> None:
+    session = Session()
+    real_engine.handle(Incoming(button="f:difficult-trip"), session)
+    reply = say(real_engine, session, "he is having a seizure and shaking all over")
+    assert reply.emergency and session.flow == "emergency-seizure"
