@@ -115,3 +115,21 @@ def test_chat_reads_piped_input_and_exits_at_the_end(capsys, monkeypatch) -> Non
     assert "🚨\n1. Call 112 or 911 now." in out
     assert "Язык: русский." in out
     assert "  [1] Проверить сочетание" in out
+
+
+def test_eval_cross_validation_prints_the_figures(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    mini = str(Path(__file__).resolve().parent / "fixtures" / "mini")
+    code, out, err = run(capsys, monkeypatch, ["--content", mini, "eval", "--cv", "2", "--min-emergency-recall", "0"])
+    assert code == 0, err
+    assert "2-fold cross-validation" in out and "accuracy overall" in out and "emergency recall en" in out
+    assert "fold 2/2" in err
+    code, _, err = run(capsys, monkeypatch, ["--content", mini, "eval"])
+    assert code == 2 and "--cv" in err
+
+
+def test_match_explain_says_why(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    mini = str(Path(__file__).resolve().parent / "fixtures" / "mini")
+    code, out, _ = run(capsys, monkeypatch, ["--content", mini, "match", "--explain"], "he is not breathing\n")
+    line = json.loads(out)
+    assert code == 0 and line["kind"] == "emergency"
+    assert line["explain"]["rules"] and line["explain"]["top"] and "readings" in line["explain"]

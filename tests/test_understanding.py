@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot.engine import Engine, Incoming, Reply
-from bot.matching import Analyzer
-from bot.matching import translit
+from bot.matching import Analyzer, translit
 from bot.session import Session
 
 
