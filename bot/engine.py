@@ -159,10 +159,10 @@ class _Turn:
             decision = self.index.classify(text, self.locale, default_locale=self.locale)
         here = dialogue.current(self.content, self.session)
         if here is not None and here[1].buttons and here[1].input is None:
-            # Typed words that say what a button says press it ("not breathing" in the emergency's own step);
-            # an emergency other than the one under way still interrupts.
+            # Typed words that say what a button says press it ("not breathing" in an emergency's own step);
+            # outside an emergency flow, an emergency still interrupts.
             pressed = self.index.match_button(text, [b.label for b in here[1].buttons])
-            if pressed is not None and (decision.kind != "emergency" or decision.id == here[0].id):
+            if pressed is not None and (decision.kind != "emergency" or here[0].emergency):
                 return self.button(button_data(here[0].id, here[1].buttons[pressed]))
         if decision.kind == "emergency" and decision.id:
             return [self.start_flow(self.content.flows[decision.id])]
@@ -272,6 +272,7 @@ class _Turn:
 
     def combo_many(self, pairs: tuple[tuple[str, str, str | None], ...]) -> Reply:
         """Three or more substances: the most dangerous pair in full, then every other pair with its level."""
+        self.session.flow = self.session.step = None
         a, b, _ = pairs[0]
         lines = [self.combo_text(a, b), "", self.s("combo_other_pairs")]
         for x, y, level in pairs[1:]:
@@ -282,6 +283,7 @@ class _Turn:
         return self.reply("\n".join(lines), buttons, kind="combo", id="+".join(ids))
 
     def combo(self, a: str, b: str) -> Reply:
+        self.session.flow = self.session.step = None  # an answer of its own: the person moved on, as with entries
         buttons = (ReplyButton(self.s("button_check_another"), cb_flow("combo-check")), self.menu_button())
         return self.reply(self.combo_text(a, b), buttons, kind="combo", id=f"{min(a, b)}+{max(a, b)}")
 

@@ -42,7 +42,9 @@ RULE_VETO_EMERGENCY = 0.05  # the rule net is overruled only below this emergenc
 RULE_VETO_ANSWER = 0.6  # ... and when one other target is at least this probable
 READING_CONFIDENCE = 0.3  # how much the model's confidence weighs beside the known share when choosing a reading
 TRANSLIT_PENALTY = 0.1
+FIRST_READING_BONUS = 0.2
 ENGLISH_SHARE = 0.75  # a Latin message with fewer known English words is also read as translit
+TRANSLIT_SHARE = 0.5  # a translit reading must know at least this share of the message
 SIGNAL_WEIGHT = 0.3
 BUTTON_MIN = 0.45  # typed text presses a button at this (0.5 and up: its words and the label's agree)
 MAX_SUBSTANCES = 6  # pairs grow with the square: a message naming more is answered for the first six
@@ -259,7 +261,11 @@ class MatchIndex:
         if out[0].share < ENGLISH_SHARE:
             for code in ("ru", "uk"):
                 if code in self.locales:
-                    out.append(self._reading(code, tokens, as_translit=True))
+                    r = self._reading(code, tokens, as_translit=True)
+                    # kept only when the language knows most of it: letters turned into Cyrillic can always
+                    # be "corrected" into some word
+                    if r.share >= TRANSLIT_SHARE and r.share > out[0].share:
+                        out.append(r)
         return out
 
     def _cyrillic_locale(self, letters: str, default: str) -> str:
@@ -277,9 +283,10 @@ class MatchIndex:
         """The reading whose language knows most of the message; the model's confidence breaks near ties, and
         a translit reading must beat the message as written clearly."""
         best, best_p, best_score = readings[0], None, -1.0
-        for r in readings:
+        for n, r in enumerate(readings):
             p = self.model.probabilities(r.keys())
             score = r.share + READING_CONFIDENCE * float(p.max()) - (TRANSLIT_PENALTY if r.translit else 0.0)
+            score += FIRST_READING_BONUS if n == 0 else 0.0  # the letters' or the person's language
             if score > best_score:
                 best, best_p, best_score = r, p, score
         assert best_p is not None
@@ -493,7 +500,7 @@ class MatchIndex:
         ranked = [i for i in np.argsort(-p) if self.kind_of[i] != "emergency"][:MAX_CANDIDATES]
         top = float(p[ranked[0]]) if ranked else 0.0
         if not ranked or top < CLARIFY_MIN or not known:
-            return Decision("fallback", code, None, top, urgent=urgent)
+            return Decision("fallback", code, None, top, urgent=rule_id)  # the model's hunch alone is no offer here
         kind, target = labels[ranked[0]].split(":", 1)
         close = [
             labels[i].split(":", 1)[1]
