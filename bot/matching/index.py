@@ -43,6 +43,7 @@ RULE_VETO_ANSWER = 0.6  # ... and when one other target is at least this probabl
 READING_CONFIDENCE = 0.3  # how much the model's confidence weighs beside the known share when choosing a reading
 TRANSLIT_PENALTY = 0.1
 FIRST_READING_BONUS = 0.2
+VOCABULARY_MARGIN = 0.3  # Cyrillic without telling letters: the other language must know this much more of it
 ENGLISH_SHARE = 0.75  # a Latin message with fewer known English words is also read as translit
 TRANSLIT_SHARE = 0.5  # a translit reading must know at least this share of the message
 SIGNAL_WEIGHT = 0.3
@@ -73,6 +74,36 @@ class Decision:
         if self.urgent:
             out["urgent"] = self.urgent
         return out
+
+
+# Words that turn a statement round, in our languages: a button's words typed with one of these mean the opposite.
+_NEGATIONS = frozenset(
+    [
+        "not",
+        "no",
+        "isnt",
+        "arent",
+        "wasnt",
+        "wont",
+        "cant",
+        "dont",
+        "doesnt",
+        "didnt",
+        "never",
+        "nobody",
+        "nothing",
+        "не",
+        "нет",
+        "ни",
+        "ні",
+        "немає",
+        "нема",
+    ]
+)
+
+
+def _negated(tokens: Sequence[str]) -> bool:
+    return any(t in _NEGATIONS or (t.endswith("nt") and t[:-2] in ("is", "are", "was", "wo", "ca", "do", "does", "did")) for t in tokens)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +283,9 @@ class MatchIndex:
             other = "uk" if code == "ru" else "ru"
             if code in ("ru", "uk") and other in self.locales:
                 out.append(self._reading(other, tokens))
+                # no letter told them apart, but the words do ("дякую" is Ukrainian only)
+                if not self._letters_decide(letters) and out[1].share >= out[0].share + VOCABULARY_MARGIN:
+                    out.reverse()
             return out
         if lat == 0:
             return [self._reading(default if default in self.locales else self.content.default_locale, tokens)]
@@ -267,6 +301,9 @@ class MatchIndex:
                     if r.share >= TRANSLIT_SHARE and r.share > out[0].share:
                         out.append(r)
         return out
+
+    def _letters_decide(self, letters: str) -> bool:
+        return any(ch in "іїєґыэъ" for ch in letters)
 
     def _cyrillic_locale(self, letters: str, default: str) -> str:
         # Letters only one of the two languages has decide; otherwise keep a Cyrillic default (the person's hint
@@ -309,19 +346,20 @@ class MatchIndex:
                 li = self.locales.get(code)
                 if li is None or not words:
                     continue
+                label_tokens = basic_tokens(words)
                 want = set(li.analyzer.analyse(words))
                 for r in self.readings(text, code):
                     if r.locale != code or not want:
                         continue
                     got = set(r.stems)
-                    if not got:
-                        continue
+                    if not got or _negated(r.tokens) != _negated(label_tokens):
+                        continue  # "not breathing" never presses "Breathing"
                     overlap = len(want & got)
-                    # every typed word is in the label, or every label word was typed
-                    if overlap and (got <= want or want <= got):
+                    # the label's words were typed, and they are most of what was typed
+                    if overlap and want <= got | want and overlap / len(got) >= 0.5:
                         best = max(best, overlap / len(want | got) + 0.5)
                     else:
-                        best = max(best, fuzz.token_sort_ratio(" ".join(r.words), " ".join(basic_tokens(words))) / 200)
+                        best = max(best, fuzz.token_sort_ratio(" ".join(r.tokens), " ".join(label_tokens)) / 200)
             scores.append(best)
         if not scores:
             return None
@@ -481,10 +519,12 @@ class MatchIndex:
             return Decision("emergency", code, rule_id, rule_score)
         vocab = self.model.vocab
         # No word of the message is a word of the content: whatever the letters resemble, it is not ours.
-        known = any(f"w:{s}" in vocab for s in reading.stems) or bool(reading.substances)
+        words_known = len({s for s in reading.stems if f"w:{s}" in vocab})
+        known = words_known > 0 or bool(reading.substances)
         # The model alone starts an emergency flow on words the content knows, and needs either some sign the
-        # rule net saw too or a clear majority of its own.
-        if em_best is not None and known and em_mass >= EMERGENCY_MIN and (rule_score > 0 or em_mass >= EMERGENCY_ALONE):
+        # rule net saw too, or a clear majority of its own over two words or more (one rare word is no evidence).
+        alone = em_mass >= EMERGENCY_ALONE and words_known >= 2
+        if em_best is not None and known and em_mass >= EMERGENCY_MIN and (rule_score > 0 or alone):
             return Decision("emergency", code, rule_id or em_best, em_mass)
         urgent = rule_id or (em_best if em_mass >= URGENT_OFFER and known else None)
 
