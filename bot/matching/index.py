@@ -163,8 +163,7 @@ class MatchIndex:
     @staticmethod
     def _build(content: Content, code: str, lemmas: dict[str, str], exclude: frozenset[tuple[str, str]]) -> _LocaleIndex:
         pack = content.locales[code]
-        analyzer = Analyzer(code, pack.stopwords, pack.synonyms)
-        analyzer.preset(lemmas)
+        analyzer = Analyzer(code, pack.stopwords, pack.synonyms, lemmas)
         texts: list[str] = []
         for entry in pack.entries.values():
             texts.extend((entry.title, *entry.questions, *entry.keywords))

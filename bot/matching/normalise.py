@@ -41,13 +41,16 @@ class Analyzer:
     still meet the content.
     """
 
-    def __init__(self, code: str, stopwords: Iterable[str], synonyms: Mapping[str, Iterable[str]]) -> None:
+    def __init__(
+        self, code: str, stopwords: Iterable[str], synonyms: Mapping[str, Iterable[str]], lemmas: Mapping[str, str] | None = None
+    ) -> None:
         self.code = code
         algo = _STEMMERS.get(code)
-        self._morph = _morph(code) if code in _MORPHOLOGY else None
-        self._stemmer = snowballstemmer.stemmer(algo) if algo and self._morph is None else None
+        self._morphology = code in _MORPHOLOGY  # the dictionary loads on the first word no cache knows (0.1 s each)
+        self._stemmer = snowballstemmer.stemmer(algo) if algo and not self._morphology else None
         self._fallback = snowballstemmer.stemmer("russian")
         self._stems: dict[str, str] = {}
+        self.preset(lemmas or {})
         self.stopwords = frozenset(t for w in stopwords for t in basic_tokens(w))
         self.phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.max_phrase = 1
@@ -77,9 +80,9 @@ class Analyzer:
         if found is None:
             if token.isdigit():
                 found = token
-            elif self._morph is not None and self._morph.word_is_known(token):
-                found = self._morph.parse(token)[0].normal_form.replace("ё", "е")
-            elif self._morph is not None:
+            elif self._morphology and _morph(self.code).word_is_known(token):
+                found = _morph(self.code).parse(token)[0].normal_form.replace("ё", "е")
+            elif self._morphology:
                 found = self._fallback.stemWord(token)  # a word the dictionary lacks: guessing costs 0.3 ms
             elif self._stemmer is not None:
                 found = self._stemmer.stemWord(token)
