@@ -6,7 +6,8 @@ from bot.content import Content
 
 
 def text(content: Content, locale: str, entry_id: str) -> str:
-    entry = content.locales[locale].entries[entry_id]
+    entry = content.entry(locale, entry_id)
+    assert entry is not None
     return f"{entry.answer}\n{entry.more}"
 
 
@@ -31,3 +32,26 @@ def test_a_phone_line_never_promises_that_police_stay_away(real_content: Content
     en = text(real_content, "en", "never-use-alone")
     assert "They do not call the police" not in en
     assert "the police may come" in en
+
+
+def test_one_water_figure_everywhere(real_content: Content) -> None:
+    assert "about 500 ml" in text(real_content, "en", "hydration-heat").replace("500 ml (a pint)", "about 500 ml")
+    for locale in real_content.locales:
+        for entry in real_content.locales[locale].entries.values():
+            assert "glass an hour" not in f"{entry.answer}{entry.more}"
+            assert "стакана в час" not in f"{entry.answer}{entry.more}"
+        for reason in (c.reasons.get(locale, "") for c in real_content.combos.values()):
+            assert "glass an hour" not in reason and "стакана в час" not in reason and "склянку на годину" not in reason
+
+
+def test_ketamine_bladder_treatment_does_not_warn_off_painkillers(real_content: Content) -> None:
+    en = text(real_content, "en", "ketamine")
+    assert "painkillers and alcohol can make it worse" not in en and "painkillers" in en
+
+
+def test_harm_reduction_international_is_not_a_directory_of_services(real_content: Content) -> None:
+    for locale in real_content.locales:
+        for entry_id in ("local-services", "needle-exchange"):
+            body = text(real_content, locale, entry_id)
+            assert "has maps and reports on services" not in body
+            assert "Harm Reduction International and national harm reduction organisations list services" not in body
