@@ -55,3 +55,10 @@ def test_harm_reduction_international_is_not_a_directory_of_services(real_conten
             body = text(real_content, locale, entry_id)
             assert "has maps and reports on services" not in body
             assert "Harm Reduction International and national harm reduction organisations list services" not in body
+
+
+def test_cpr_after_a_seizure_starts_at_once(real_content: Content) -> None:
+    step = real_content.flows["emergency-seizure"].steps["cpr"]
+    for locale, say in step.say.items():
+        assert "after about a minute" not in say and "через минуту" not in say and "через хвилину" not in say, locale
+    assert "start CPR now" in step.say["en"]
