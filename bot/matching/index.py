@@ -243,7 +243,7 @@ class MatchIndex:
 
     def _source(self, texts: list[tuple[str, str, str]]) -> str:
         """Everything the training examples are made from, for the model cache's key."""
-        parts: list[object] = [texts, translit._INFORMAL]
+        parts: list[object] = [texts, translit._MAPS]
         for code, pack in sorted(self.content.locales.items()):
             parts.append([code, sorted(pack.stopwords), sorted(pack.synonyms.items())])
             parts.append(sorted((sid, n.name, n.aliases, n.unless) for sid, n in pack.substances.items()))
@@ -339,6 +339,7 @@ class MatchIndex:
         label (analysed: "they are breathing" meets "They're breathing") against the words typed, negations
         included, so "not breathing" never presses "breathing". None when nothing fits or two fit equally."""
         scores: list[float] = []
+        read: dict[str, list[Reading]] = {}  # the message read once per label language, not once per label
         for label in labels:
             best = 0.0
             for code, words in label.items():
@@ -347,7 +348,9 @@ class MatchIndex:
                     continue
                 label_tokens = basic_tokens(words)
                 want = set(li.analyzer.analyse(words))
-                for r in self.readings(text, code):
+                if code not in read:
+                    read[code] = self.readings(text, code)
+                for r in read[code]:
                     if r.locale != code or not want:
                         continue
                     got = set(r.stems)
@@ -373,11 +376,6 @@ class MatchIndex:
         return " ".join(basic_tokens(text)) in self.locales[locale].stop_words
 
     # --- emergencies --------------------------------------------------------------------------------------
-
-    def emergency(self, text: str, locale: str) -> tuple[str | None, float]:
-        li = self.locales[locale]
-        tokens = basic_tokens(text)
-        return self._emergency(li, set(li.analyzer.analyse_tokens(tuple(tokens))[1]), self._damping(li, tokens))
 
     @staticmethod
     def _has(phrases: tuple[tuple[str, ...], ...], padded: str) -> bool:

@@ -12,77 +12,21 @@ import re
 
 import cyrtranslit
 
-# Longest first. Informal spellings people use that the standard schemes do not know.
-_INFORMAL = {
-    "ru": [
-        ("shch", "щ"),
-        ("sch", "щ"),
-        ("shh", "щ"),
-        ("sh", "ш"),
-        ("6", "ш"),
-        ("w", "ш"),
-        ("ch", "ч"),
-        ("4", "ч"),
-        ("zh", "ж"),
-        ("kh", "х"),
-        ("x", "х"),
-        ("h", "х"),
-        ("ts", "ц"),
-        ("tc", "ц"),
-        ("yo", "ё"),
-        ("jo", "ё"),
-        ("ya", "я"),
-        ("ja", "я"),
-        ("ia", "я"),
-        ("yu", "ю"),
-        ("ju", "ю"),
-        ("iu", "ю"),
-        ("ye", "е"),
-        ("je", "е"),
-        ("e", "е"),
-        ("y", "ы"),
-        ("j", "й"),
-        ("'", "ь"),
-        ("c", "ц"),
-        ("q", "к"),
-    ],
-    "uk": [
-        ("shch", "щ"),
-        ("sch", "щ"),
-        ("sh", "ш"),
-        ("6", "ш"),
-        ("w", "ш"),
-        ("ch", "ч"),
-        ("4", "ч"),
-        ("zh", "ж"),
-        ("kh", "х"),
-        ("x", "х"),
-        ("h", "г"),
-        ("g", "г"),
-        ("ts", "ц"),
-        ("tc", "ц"),
-        ("yi", "ї"),
-        ("ji", "ї"),
-        ("ya", "я"),
-        ("ja", "я"),
-        ("ia", "я"),
-        ("yu", "ю"),
-        ("ju", "ю"),
-        ("iu", "ю"),
-        ("ye", "є"),
-        ("je", "є"),
-        ("e", "е"),
-        ("y", "и"),
-        ("i", "і"),
-        ("j", "й"),
-        ("'", "ь"),
-        ("c", "ц"),
-        ("q", "к"),
-    ],
+# Informal spellings people use that the standard schemes do not know: those both languages share, then each
+# language's own (where the two differ, "h" is х in Russian and г in Ukrainian, "y" is ы or и, "i" и or і).
+_COMMON = {
+    "shch": "щ", "sch": "щ", "sh": "ш", "6": "ш", "w": "ш", "ch": "ч", "4": "ч", "zh": "ж", "kh": "х", "x": "х",
+    "ts": "ц", "tc": "ц", "ya": "я", "ja": "я", "ia": "я", "yu": "ю", "ju": "ю", "iu": "ю", "e": "е", "j": "й",
+    "'": "ь", "c": "ц", "q": "к",
+}  # fmt: skip
+_OWN = {
+    "ru": {"shh": "щ", "h": "х", "yo": "ё", "jo": "ё", "ye": "е", "je": "е", "y": "ы"},
+    "uk": {"h": "г", "g": "г", "yi": "ї", "ji": "ї", "ye": "є", "je": "є", "y": "и", "i": "і"},
 }
+_MAPS = {code: {**_COMMON, **own} for code, own in _OWN.items()}
+# longest spelling first, so "shch" wins over "sh" and "sh" over "h"
+_PATTERNS = {code: re.compile("|".join(re.escape(k) for k in sorted(m, key=len, reverse=True))) for code, m in _MAPS.items()}
 _LIB_LANG = {"ru": "ru", "uk": "ua"}
-_PATTERNS = {code: re.compile("|".join(re.escape(a) for a, _ in pairs)) for code, pairs in _INFORMAL.items()}
-_MAPS = {code: dict(pairs) for code, pairs in _INFORMAL.items()}
 # A vowel then y/i/j ends a syllable: "moy", "moi" -> мой, "tvoj" -> твой.
 _SOFT_END = re.compile(r"(?<=[аеёиоуыэюяіїє])[ыиі](?=$|[^аеёиоуыэюяіїє])")
 _LATIN = re.compile(r"[a-z]")
@@ -92,12 +36,12 @@ _FOLD = str.maketrans({"ё": "е", "э": "е", "є": "е", "ы": "и", "й": "и
 
 
 def supported(code: str) -> bool:
-    return code in _INFORMAL
+    return code in _MAPS
 
 
 def to_cyrillic(token: str, code: str) -> str:
     """One lower-case Latin token as the Cyrillic a person of `code` most likely meant; other tokens unchanged."""
-    if not _LATIN.search(token) or code not in _INFORMAL:
+    if not _LATIN.search(token) or code not in _MAPS:
         return token
     table = _MAPS[code]
     informal = _PATTERNS[code].sub(lambda m: table[m.group(0)], token)
