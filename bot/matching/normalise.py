@@ -6,10 +6,13 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-import pymorphy3
 import snowballstemmer
 from rapidfuzz import fuzz, process
+
+if TYPE_CHECKING:
+    import pymorphy3
 
 MAX_CHARS = 1000  # long messages are cut before matching, so latency stays bounded
 _STRETCH = re.compile(r"([^\W\d])\1{2,}")  # "plsss" -> "pls", "helppp" -> "help"
@@ -20,14 +23,20 @@ _MORPHOLOGY = ("ru", "uk")  # a real analyser (pymorphy3 with its dictionaries) 
 
 @cache
 def _morph(code: str) -> pymorphy3.MorphAnalyzer:
-    """One analyser per language for the whole process (loading a dictionary takes about 0.1 s)."""
+    """One analyser per language for the whole process (loading a dictionary takes about 0.1 s).
+
+    Imported here, not at the top: with cached lemmas most processes never need it (0.3 s of start-up).
+    """
+    import pymorphy3
+
     return pymorphy3.MorphAnalyzer(lang=code)
 
 
 def basic_tokens(text: str) -> list[str]:
     """Case-fold, NFKC, ё->е, drop apostrophes and invisible characters, split on anything not a letter or digit."""
     text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).casefold().replace("ё", "е")
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\n\t ")
+    if not text.isprintable():  # the common case has no control or format characters: skip the walk
+        text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\n\t ")
     text = text.replace("'", "").replace("’", "").replace("`", "").replace("ʼ", "")
     text = text.replace("+", " plus ").replace("&", " and ")
     text = _NON_WORD.sub(" ", text)
