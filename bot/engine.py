@@ -127,6 +127,8 @@ class _Turn:
     def s(self, key: str, **values: str) -> str:
         text = self.strings.get(key) or self.content.locales[self.content.default_locale].strings.get(key, key)
         values.setdefault("emergency", self.content.emergency_numbers(self.locale, self.session.country))
+        if "{callers_law}" in text:
+            values.setdefault("callers_law", self.content.callers_law(self.locale, self.session.country))
         for name, value in values.items():
             text = text.replace("{" + name + "}", value)
         return text
@@ -296,6 +298,8 @@ class _Turn:
     def show_step(self, flow: Flow, step: Step, *, prefix: str = "", campaign: str | None = None) -> Reply:
         text = self.pick(step.say)
         text = text.replace("{emergency}", self.content.emergency_numbers(self.locale, self.session.country))
+        if "{callers_law}" in text:  # by country, like the number: never a legal promise the country does not make
+            text = text.replace("{callers_law}", self.content.callers_law(self.locale, self.session.country))
         if step.action == "combo-result":
             a, b = self.session.vars.get("first"), self.session.vars.get("second")
             if a and b:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from bot.content import Content
+from bot.content.models import cb_flow
+from bot.engine import Engine, Incoming
+from bot.session import Session
 
 
 def text(content: Content, locale: str, entry_id: str) -> str:
@@ -131,4 +134,133 @@ def test_no_lemon_juice_or_vinegar_for_injecting(real_content: Content) -> None:
 def test_no_good_samaritan_promise_for_ukraine(real_content: Content) -> None:
     uk = text(real_content, "uk", "overdose-signs")
     assert "у багатьох країнах закон захищає" not in uk and "в Україні такого закону немає" in uk
-    assert "most countries, including the UK, Russia and Ukraine, do not" in text(real_content, "en", "overdose-signs")
+    assert "most other countries, the UK included, have none" in text(real_content, "en", "overdose-signs")
+
+
+# --- issue items 5 and 13: the law for callers by country, and the order of the emergency steps ---------------
+
+EMERGENCY_FLOWS = (
+    "emergency-opioid-overdose",
+    "emergency-unresponsive",
+    "emergency-seizure",
+    "emergency-chest-pain",
+    "emergency-overheating",
+    "emergency-mental-health-crisis",
+)
+PROMISES = (
+    "laws protect people who call",
+    "laws that protect people who call",
+    "good samaritan laws protect",
+    "закон защищает тех, кто вызвал",
+    "закон защищает тех, кто вызывает",
+    "закон захищає тих, хто викликає",
+    "закон захищає тих, хто викликав",
+)
+
+
+def call_step(engine: Engine, flow_id: str, *commands: str) -> str:
+    """The text of a flow's first step as a person sees it after the given commands (/locale, /country)."""
+    session = Session()
+    for command in commands:
+        engine.handle(Incoming(text=command), session)
+    replies = engine.handle(Incoming(button=cb_flow(flow_id)), session)
+    assert replies and session.flow == flow_id and session.step == "call"
+    return replies[-1].text
+
+
+def test_no_locale_promises_that_the_law_protects_callers(real_content: Content) -> None:
+    texts: list[tuple[str, str]] = []
+    for locale, pack in real_content.locales.items():
+        texts += [(f"{e.path}", f"{e.answer}\n{e.more or ''}") for e in pack.entries.values()]
+        texts += [(f"strings {locale}", v) for v in pack.strings.values()]
+    for flow in real_content.flows.values():
+        texts += [(f"{flow.path} {s.id} {loc}", t) for s in flow.steps.values() for loc, t in s.say.items()]
+    texts += [("countries default", t) for t in real_content.default_callers_law.values()]
+    for where, text in texts:
+        low = text.casefold()
+        assert not any(p in low for p in PROMISES), where
+
+
+def test_every_call_step_has_one_police_line_filled_by_country(real_content: Content) -> None:
+    for flow_id in EMERGENCY_FLOWS:
+        for locale, text in real_content.flows[flow_id].steps["call"].say.items():
+            assert text.count("{callers_law}") == 1, (flow_id, locale)
+            assert "{callers_law}" not in text.split("\n\n")[0].splitlines()[0], (flow_id, locale)  # the number leads
+
+
+def test_a_person_in_the_us_sees_the_us_law_in_every_call_step(real_engine: Engine) -> None:
+    for flow_id in EMERGENCY_FLOWS:
+        text = call_step(real_engine, flow_id, "/country US")
+        assert text.startswith("1. Call 911"), flow_id
+        assert "Most US states have an overdose Good Samaritan law" in text and "differs by state" in text, flow_id
+        assert "{callers_law}" not in text
+    ru = call_step(real_engine, "emergency-opioid-overdose", "/locale ru", "/country US")
+    assert "В большинстве штатов США есть закон «доброго самаритянина»" in ru
+
+
+def test_a_person_in_russia_is_promised_no_protection(real_engine: Engine) -> None:
+    for commands in (("/locale ru", "/country RU"), ("/country RU",), ("/locale uk", "/country RU")):
+        for flow_id in EMERGENCY_FLOWS:
+            text = call_step(real_engine, flow_id, *commands)
+            low = text.casefold()
+            assert "good samaritan" not in low and "самаритян" not in low, (commands, flow_id)
+            assert not any(p in low for p in PROMISES), (commands, flow_id)
+            assert any(s in text for s in ("В России нет закона", "Russia has no law", "У Росії немає закону")), (commands, flow_id)
+
+
+def test_no_country_or_one_without_its_own_line_gets_the_default_that_promises_nothing(real_engine: Engine) -> None:
+    default = real_engine.content.default_callers_law
+    assert "protect" not in default["en"].replace("don't protect", "") and "Laws differ by country" in default["en"]
+    for commands in ((), ("/country DE",), ("/country ZZ",)):  # none set, no line of its own, not a country we know
+        text = call_step(real_engine, "emergency-opioid-overdose", *commands)
+        assert default["en"] in text, commands
+    assert default["ru"] in call_step(real_engine, "emergency-seizure", "/locale ru")
+    assert default["uk"] in call_step(real_engine, "emergency-unresponsive", "/locale uk")
+
+
+def test_the_second_naloxone_dose_stands_with_the_first(real_content: Content) -> None:
+    say = real_content.flows["emergency-opioid-overdose"].steps["call"].say
+    wanted = {"en": ("naloxone", "second dose"), "ru": ("налоксон", "вторая доза"), "uk": ("налоксон", "друга доза")}
+    for locale, (first, second) in wanted.items():
+        lines = say[locale].splitlines()
+        assert lines[0].startswith("1. ") and "{emergency}" in lines[0]
+        dose = next(line for line in lines if first in line.casefold())
+        assert dose.startswith("2. ") and second in dose.casefold(), locale
+
+
+def test_unresponsive_offers_naloxone_right_after_the_breathing_check(real_content: Content) -> None:
+    say = real_content.flows["emergency-unresponsive"].steps["call"].say
+    for locale, (check, naloxone, cpr) in {
+        "en": ("check breathing", "naloxone", "cpr"),
+        "ru": ("проверь дыхание", "налоксон", "реанимац"),
+        "uk": ("перевір дихання", "налоксон", "реанімац"),
+    }.items():
+        lines = [line.casefold() for line in say[locale].splitlines()]
+        at = {word: next(i for i, line in enumerate(lines) if word in line) for word in (check, naloxone, cpr)}
+        assert at[check] < at[naloxone] < at[cpr], locale
+        assert "2-3" in lines[at[naloxone]], locale
+
+
+def test_cpr_asks_for_rescue_breaths_if_willing_else_compressions(real_content: Content) -> None:
+    opioid = real_content.flows["emergency-opioid-overdose"].steps
+    assert "2 rescue breaths" in opioid["call"].say["en"] and "keep pushing" in opioid["call"].say["en"]
+    assert "starves the body of oxygen" in opioid["call"].say["en"]
+    for flow_id, step in (("emergency-unresponsive", "cpr"), ("emergency-seizure", "cpr"), ("emergency-chest-pain", "collapsed")):
+        en = real_content.flows[flow_id].steps[step].say["en"]
+        assert "trained or willing" in en and "30 pushes" in en and "keep pushing" in en, flow_id
+
+
+def test_benzo_dope_long_acting_opioids_and_pregnancy_are_covered(real_content: Content) -> None:
+    steps = real_content.flows["emergency-opioid-overdose"].steps
+    assert "bromazolam" in steps["not-waking"].say["en"] and "not for waking" in steps["not-waking"].say["en"]
+    assert "бромазолам" in steps["not-waking"].say["ru"] and "бромазолам" in steps["not-waking"].say["uk"]
+    assert "safe in pregnancy" in steps["call"].say["en"]
+    assert "fentanyl patch" in steps["call"].say["en"] and "Methadone" in steps["breathing"].say["en"]
+
+
+def test_chest_pain_speaks_to_the_helper_and_has_a_branch_for_the_one_in_pain(real_content: Content) -> None:
+    flow = real_content.flows["emergency-chest-pain"]
+    call = flow.steps["call"].say["en"]
+    assert "Help them sit down" in call and "\n2. Sit down" not in call
+    assert any(b.target == "self" for b in flow.steps["call"].buttons)
+    assert flow.steps["self"].say["en"].splitlines()[1].startswith("1. Call {emergency}")

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.content import load_content, validate_content
+from bot.engine import Engine, Incoming
 from bot.errors import ContentError
+from bot.session import Session
 
 
 def edit(root: Path, rel: str, old: str, new: str) -> int:
@@ -207,3 +209,71 @@ def test_the_shipped_content_is_valid(locale: str) -> None:
     root = Path(__file__).resolve().parent.parent
     _, found = validate_content(root, locale)
     assert [str(p) for p in found] == []
+
+
+# --- the callers' law line of countries.yaml and {callers_law} in flows ------------------------------------
+
+COUNTRIES = "knowledge/countries.yaml"
+LAW = 'callers_law:\n  en: "Laws differ."\n  ru: "Законы разные."\ncountries:'
+
+
+def test_a_flow_saying_callers_law_needs_the_default_line(mini_tree: Path) -> None:
+    edit(
+        mini_tree,
+        "dialogues/emergency-overdose.yaml",
+        "        2. Give naloxone if you have it.\n",
+        "        2. Give naloxone.\n        {callers_law}\n",
+    )
+    assert (
+        "knowledge/countries.yaml:1: callers_law (the default for 'en') is missing; dialogues/emergency-overdose.yaml says {callers_law}"
+    ) in problems(mini_tree)
+    edit(mini_tree, COUNTRIES, "countries:", LAW)
+    assert problems(mini_tree) == []
+
+
+def test_a_callers_law_that_is_not_a_locale_map(mini_tree: Path) -> None:
+    line = edit(
+        mini_tree,
+        COUNTRIES,
+        '  GB: {name: United Kingdom, emergency: "999 or 112"}',
+        '  GB: {name: United Kingdom, emergency: "999", callers_law: none here}',
+    )
+    assert f"{COUNTRIES}:{line}: 'callers_law' must be a mapping, got text" in problems(mini_tree)
+
+
+def test_a_callers_law_for_a_locale_that_does_not_exist_or_missing_one(mini_tree: Path) -> None:
+    edit(mini_tree, COUNTRIES, "countries:", LAW)
+    gb = '  GB:\n    name: United Kingdom\n    emergency: "999"\n    callers_law:\n      en: "No such law."\n      de: "Kein Gesetz."'
+    edit(mini_tree, COUNTRIES, '  GB: {name: United Kingdom, emergency: "999 or 112"}', gb)
+    lines = (mini_tree / COUNTRIES).read_text().splitlines()
+    de, key = lines.index('      de: "Kein Gesetz."') + 1, lines.index("    callers_law:") + 1
+    found = problems(mini_tree)
+    assert f"{COUNTRIES}:{de}: country GB callers_law has text for 'de', which is not a locale" in found
+    assert f"{COUNTRIES}:{key}: country GB callers_law has no text for locale 'ru'" in found
+
+
+def test_an_unknown_placeholder_in_a_flow(mini_tree: Path) -> None:
+    line = edit(mini_tree, "dialogues/emergency-overdose.yaml", "1. Call {emergency} now.", "1. Call {emergncy} now.") - 1
+    want = "step 'call' text for 'en' has an unknown placeholder {emergncy}; known: {emergency}, {callers_law}"
+    assert f"dialogues/emergency-overdose.yaml:{line}: {want}" in problems(mini_tree)
+
+
+def test_the_line_is_filled_by_country_like_the_number(mini_tree: Path) -> None:
+    edit(
+        mini_tree,
+        "dialogues/emergency-overdose.yaml",
+        "        2. Give naloxone if you have it.\n",
+        "        2. Give naloxone.\n        Police? {callers_law}\n",
+    )
+    edit(mini_tree, COUNTRIES, "countries:", LAW)
+    edit(
+        mini_tree,
+        COUNTRIES,
+        '  GB: {name: United Kingdom, emergency: "999 or 112"}',
+        '  GB: {name: United Kingdom, emergency: "999", callers_law: {en: "No such law in the UK.", ru: "Нет."}}',
+    )
+    engine = Engine(load_content(mini_tree))
+    session = Session()
+    assert engine.handle(Incoming(text="not breathing"), session)[-1].text.endswith("Police? Laws differ.")
+    engine.handle(Incoming(text="/country GB"), session)
+    assert engine.handle(Incoming(text="not breathing"), session)[-1].text.endswith("Police? No such law in the UK.")

@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from .models import (
     BUTTON_KINDS,
     CALLBACK_LIMIT,
     CAPTURE_KINDS,
+    FLOW_PLACEHOLDERS,
     MESSAGE_LIMIT,
     Button,
     Combo,
@@ -41,6 +43,7 @@ from .models import (
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LOCALE_RE = re.compile(r"^[a-z]{2,3}$")
 TRIGGER_WEIGHT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*:\s*(.+)$")
+PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_]+)\}")
 DEFAULT_LOCALE = "en"
 MORE_LIMIT = 3500
 BUTTON_LABEL_LIMIT = 40
@@ -453,23 +456,69 @@ def _load_combo_reasons(c: _Collector, path: Path, pairs: Iterable[tuple[str, st
     return out
 
 
-def _load_countries(c: _Collector, path: Path) -> tuple[dict[str, Country], dict[str, str]]:
+@dataclass
+class _Countries:
+    """countries.yaml as loaded, with the lines of the callers' law texts for the checks made once locales are known."""
+
+    countries: dict[str, Country] = field(default_factory=dict)
+    default_emergency: dict[str, str] = field(default_factory=dict)
+    default_law: dict[str, str] = field(default_factory=dict)
+    # "" (the default) or a country code -> (line of its callers_law key, {locale: line})
+    law_lines: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)
+    line: int = 1
+
+
+_COUNTRY_SPEC: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "name": (str, True),
+    "emergency": (str, True),
+    "callers_law": (dict, False),
+}
+
+
+def _load_countries(c: _Collector, path: Path) -> _Countries:
     rel = c.rel(path)
+    out = _Countries()
     if not path.exists():
         c.add(rel, 1, "missing file: countries.yaml with the emergency numbers")
-        return {}, {}
+        return out
     data = c.load(path)
-    if data is None or not c.fields(data, rel, {"default": (dict, True), "countries": (dict, True)}, "countries.yaml"):
-        return {}, {}
-    default = c.localized(data, "default", rel, "default")
-    out: dict[str, Country] = {}
-    for code, spec in data["countries"].items():
+    spec = {"default": (dict, True), "callers_law": (dict, False), "countries": (dict, True)}
+    if data is None or not c.fields(data, rel, spec, "countries.yaml"):
+        return out
+    out.default_emergency = c.localized(data, "default", rel, "default")
+    if data.get("callers_law") is not None:
+        out.default_law = c.localized(data, "callers_law", rel, "callers_law")
+        out.line = line_of(data, "callers_law")
+        out.law_lines[""] = (out.line, {str(loc): line_of(data["callers_law"], loc) for loc in data["callers_law"]})
+    for code, raw in data["countries"].items():
         if not isinstance(code, str) or not re.match(r"^[A-Z]{2}$", code):
             c.add(rel, line_of(data["countries"], code), f"country code {code!r} must be two capital letters")
             continue
-        if c.fields(spec, rel, {"name": (str, True), "emergency": (str, True)}, f"country {code}"):
-            out[code] = Country(code, spec["name"], spec["emergency"])
-    return out, default
+        if not c.fields(raw, rel, _COUNTRY_SPEC, f"country {code}"):
+            continue
+        law: dict[str, str] = {}
+        if raw.get("callers_law") is not None:
+            law = c.localized(raw, "callers_law", rel, f"country {code} callers_law")
+            lines = {str(loc): line_of(raw["callers_law"], loc) for loc in raw["callers_law"]}
+            out.law_lines[code] = (line_of(raw, "callers_law"), lines)
+        out.countries[code] = Country(code, raw["name"], raw["emergency"], law)
+    return out
+
+
+def _check_callers_law(c: _Collector, loaded: _Countries, locales: Iterable[str], used_in: str | None) -> None:
+    """Every locale has the default line (a country's own line too, where it has one), and no text is for a
+    locale that does not exist. `used_in` is a flow that says {callers_law}: then the default is required."""
+    rel = "knowledge/countries.yaml"
+    known = set(locales)
+    if used_in and DEFAULT_LOCALE not in loaded.default_law:
+        c.add(rel, loaded.line, f"callers_law (the default for {DEFAULT_LOCALE!r}) is missing; {used_in} says {{callers_law}}")
+    for code, (key_line, lines) in loaded.law_lines.items():
+        what = f"country {code} callers_law" if code else "callers_law"
+        for loc, line in lines.items():
+            if LOCALE_RE.match(loc) and loc not in known:
+                c.add(rel, line, f"{what} has text for {loc!r}, which is not a locale")
+        for loc in sorted(known - set(lines)):
+            c.gap(rel, key_line, f"{what} has no text for locale {loc!r}", loc)
 
 
 def _load_locale_info(c: _Collector, path: Path, code: str) -> tuple[str, str | None]:
@@ -564,6 +613,10 @@ def _load_flow(c: _Collector, path: Path) -> tuple[Flow | None, LDict | None]:
         for loc, text in say.items():
             if len(text) > MESSAGE_LIMIT - 200:
                 c.add(rel, line_of(spec["say"], loc), f"{where} text for {loc!r} is over Telegram's message limit")
+            for name in PLACEHOLDER_RE.findall(text):
+                if name not in FLOW_PLACEHOLDERS:
+                    known = ", ".join("{" + p + "}" for p in FLOW_PLACEHOLDERS)
+                    c.add(rel, line_of(spec["say"], loc), f"{where} text for {loc!r} has an unknown placeholder {{{name}}}; known: {known}")
         buttons: list[Button] = []
         for i, raw in enumerate(spec.get("buttons") or []):
             bwhere = f"{where} button {i + 1}"
@@ -661,7 +714,8 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
         c.add("knowledge", 1, f"no knowledge/ folder under {root}")
         return None, c.problems
     topics = _load_topics(c, knowledge / "topics.yaml")
-    countries, default_emergency = _load_countries(c, knowledge / "countries.yaml")
+    loaded = _load_countries(c, knowledge / "countries.yaml")
+    countries, default_emergency = loaded.countries, loaded.default_emergency
     levels, combo_sources = _load_combo_levels(c, knowledge / "combos.yaml", topics)
 
     locale_dirs = sorted(p for p in knowledge.iterdir() if p.is_dir() and LOCALE_RE.match(p.name))
@@ -725,6 +779,8 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
         raws[flow.id] = raw
     for fid, flow in flows.items():
         _check_flow_links(c, flow, raws[fid], flows, locales)
+    says_law = next((f.path for f in flows.values() for st in f.steps.values() if any("{callers_law}" in t for t in st.say.values())), None)
+    _check_callers_law(c, loaded, locales, says_law)
     for kind, ids in (("emergency", topics.emergency), ("flow", topics.flow)):
         for fid in ids:
             flow = flows.get(fid)
@@ -750,6 +806,7 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
         combo_sources=combo_sources,
         default_locale=DEFAULT_LOCALE,
         root=str(root),
+        default_callers_law=loaded.default_law,
     )
     return content, sorted(set(problems))
 

@@ -96,11 +96,17 @@ class Combo:
     reasons: Mapping[str, str]  # locale -> text
 
 
+# What {name} in a flow's text becomes, per person: the emergency number(s) and what the law of their
+# country gives people who call for help (both from knowledge/countries.yaml).
+FLOW_PLACEHOLDERS = ("emergency", "callers_law")
+
+
 @dataclass(frozen=True, slots=True)
 class Country:
     code: str
     name: str
     emergency: str
+    callers_law: Mapping[str, str] = field(default_factory=dict)  # locale -> what the law gives people who call
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +155,22 @@ class Content:
     combo_sources: tuple[Source, ...] = ()
     default_locale: str = "en"
     root: str = field(default="", compare=False)
+    default_callers_law: Mapping[str, str] = field(default_factory=dict)  # for a country without its own line
 
     def emergency_numbers(self, locale: str, country: str | None) -> str:
         if country and country in self.countries:
             return self.countries[country].emergency
         return self.default_emergency.get(locale) or self.default_emergency.get(self.default_locale, "112")
+
+    def callers_law(self, locale: str, country: str | None) -> str:
+        """What the law of the person's country gives someone who calls for help; with no country (or none
+        written for it), the default line, which promises nothing."""
+        own = self.countries[country].callers_law if country and country in self.countries else {}
+        for table in (own, self.default_callers_law):
+            for code in self.chain(locale):
+                if table.get(code):
+                    return table[code]
+        return ""
 
     def chain(self, locale: str) -> list[str]:
         """The locale, then its fallback, then the default: where a missing text is looked up."""
