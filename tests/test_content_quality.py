@@ -64,11 +64,11 @@ def test_every_substance_has_aliases_in_every_locale(real_content: Content) -> N
             assert sid in pack.substances and len(pack.substances[sid].aliases) >= 2, f"{code}: {sid}"
 
 
-@pytest.mark.parametrize("locale", ["en", "ru"])
+@pytest.mark.parametrize("locale", ["en", "ru", "uk"])
 def test_combo_answers_read_the_same_in_either_order(real_engine: Engine, locale: str) -> None:
     pack = real_engine.content.locales[locale]
     names = {sid: pack.substances[sid].aliases[0] for sid in ("alcohol", "cocaine", "opioids", "benzodiazepines")}
-    joiner = " and " if locale == "en" else " и "
+    joiner = {"en": " and ", "ru": " и ", "uk": " і "}[locale]
     for a, b in itertools.combinations(names, 2):
         one = real_engine.classify(names[a] + joiner + names[b], locale)
         two = real_engine.classify(names[b] + joiner + names[a], locale)
@@ -80,3 +80,22 @@ def test_emergency_texts_start_with_the_number(real_content: Content) -> None:
         if flow.emergency:
             for code, text in flow.steps[flow.start].say.items():
                 assert text.lstrip().startswith("1. ") and "{emergency}" in text.splitlines()[0], f"{flow.path} {code}"
+
+
+def test_ukrainian_is_a_full_locale_with_every_text_its_own(real_content: Content) -> None:
+    """uk is complete: nothing falls back to en, no text is left marked TRANSLATE:, every flow speaks uk."""
+    uk, en = real_content.locales["uk"], real_content.locales["en"]
+    assert not uk.partial and set(uk.entries) == set(en.entries)
+    for entry in uk.entries.values():
+        texts = (entry.title, entry.answer, entry.more or "", *entry.questions)
+        assert not any("TRANSLATE:" in t for t in texts), entry.path
+        # the matcher learns each locale from its own phrasings: uk may not fall far behind en
+        assert len(entry.questions) >= 0.75 * len(en.entries[entry.id].questions), f"{entry.path}: far fewer phrasings than en"
+        assert entry.answer != en.entries[entry.id].answer, f"{entry.path}: the answer is the English one"
+    assert not any("TRANSLATE:" in text for text in uk.strings.values())
+    for flow in real_content.flows.values():
+        assert flow.triggers.get("uk"), f"{flow.path}: no uk triggers"
+        for step in flow.steps.values():
+            assert step.say.get("uk") and "TRANSLATE:" not in step.say["uk"], f"{flow.path} {step.id}"
+            assert all(b.label.get("uk") for b in step.buttons), f"{flow.path} {step.id}: a button has no uk label"
+            assert step.input is None or step.input.retry.get("uk"), f"{flow.path} {step.id}: no uk retry"
