@@ -95,7 +95,7 @@ def _long_number_line(text: str) -> int:
     """The line of the first plain scalar that looks like an integer too long for int() (see ValueError below)."""
     try:
         for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-            plain = isinstance(event, yaml.ScalarEvent) and event.style is None
+            plain = isinstance(event, yaml.ScalarEvent) and not event.style  # None, or "" from libyaml
             if plain and len(event.value) > 1000 and _INT_LIKE.match(event.value):
                 return event.start_mark.line + 1
     except yaml.YAMLError:
