@@ -188,7 +188,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_link(args: argparse.Namespace) -> int:
-    from .cards import write_card, write_qr
+    from .cards import card_text, write_card, write_qr
     from .content import load_content
     from .links import deep_link, make_payload
 
@@ -211,10 +211,10 @@ def cmd_link(args: argparse.Namespace) -> int:
         if args.qr:
             write_qr(url, Path(args.qr))
         if args.card:
-            flow = content.flows.get(args.target)
-            title = entries[args.target].title if args.target in entries else (flow.title.get(locale) if flow else None)
-            tagline = content.locales[locale].strings.get("card_tagline", "")
-            write_card(url, title or args.target, tagline, Path(args.card))
+            country = args.country.upper() if args.country else None
+            if country is not None and country not in content.countries:
+                raise ValueError(f"unknown country {args.country!r}; known: {', '.join(sorted(content.countries))}")
+            write_card(url, card_text(content, args.target, locale, country), Path(args.card))
     except ValueError as exc:
         print(f"hrbot link: {exc}", file=sys.stderr)
         return 2
@@ -349,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--qr", metavar="FILE.png|svg", help="write the QR code")
     p.add_argument("--card", metavar="FILE.pdf|png", help="write a printable card")
     p.add_argument("--locale", help="language of the card's title and text")
+    p.add_argument("--country", metavar="XX", help="print this country's emergency number on the card (default: the locale's)")
     p.set_defaults(func=cmd_link)
 
     p = sub.add_parser("new-locale", help="create the files of a new language, every text marked to translate")
