@@ -18,11 +18,14 @@ def content_files(root: Path) -> dict[str, float]:
     for folder in ("knowledge", "dialogues"):
         base = root / folder
         if base.is_dir():
-            for path in base.rglob("*.yaml"):
-                try:
-                    out[path.as_posix()] = path.stat().st_mtime_ns
-                except OSError:
-                    continue  # removed while we looked
+            try:
+                for path in base.rglob("*.yaml"):
+                    try:
+                        out[path.as_posix()] = path.stat().st_mtime_ns  # stat only: never opens (a FIFO would block)
+                    except OSError:
+                        continue  # removed while we looked, or a broken symlink: the reload reports it
+            except OSError:
+                continue  # a folder unreadable or gone mid-walk: the reload reports what it cannot read
     return out
 
 
