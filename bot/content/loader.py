@@ -93,7 +93,7 @@ class _Collector:
         self.problems: list[Problem] = []
         self.partial: set[str] = set()  # locales still being translated: their gaps are warnings
         self.broken: set[str] = set()  # files that could not be read or parsed: their error is listed first
-        self.unusable: set[str] = set()  # broken, or loaded but dropped: what is "missing" because of them follows
+        self.unusable: set[str] = set()  # broken, or loaded but invalid: what is "missing" because of them follows
         self.locales: set[str] = set()  # the locale folders, known before any file is read
         self.marks: list[tuple[str, int, str]] = []  # every TRANSLATE: text (path, line, locale)
         self.reported_marks: set[tuple[str, int]] = set()
@@ -786,7 +786,8 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
         for path in sorted(entry_dir.glob("*.yaml")) if entry_dir.is_dir() else []:
             entry = _load_entry(c, path, code)
             if entry is None:
-                c.unusable.add(c.rel(path))
+                if c.rel(path) not in c.dropped:  # still to translate is no error: the fallback locale covers it
+                    c.unusable.add(c.rel(path))
                 continue
             if entry.id in entries:
                 c.add(entry.path, 1, f"duplicate entry id {entry.id!r} (also in {entries[entry.id].path})")
