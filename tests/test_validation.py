@@ -199,12 +199,13 @@ def test_emergency_flow_must_start_with_the_number(mini_tree: Path) -> None:
 def test_flow_without_a_title_in_every_locale(mini_tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rel = "dialogues/emergency-overdose.yaml"
     edit(mini_tree, rel, "title: {en: Overdose, ru: Передозировка}", "title: {en: Overdose}")
-    assert f"{rel}:2: warning: flow has no title for 'ru'; cards and buttons show its id instead" in problems(mini_tree)
+    instead = "cards and buttons name it by a first trigger, a button label or its id"
+    assert f"{rel}:2: warning: flow has no title for 'ru'; {instead}" in problems(mini_tree)
     monkeypatch.setattr(loader, "FLOW_TITLE_REQUIRED", True)  # once the shipped flows all have titles
     found = problems(mini_tree)
-    assert f"{rel}:2: flow has no title for 'ru'; cards and buttons show its id instead" in found
+    assert f"{rel}:2: flow has no title for 'ru'; {instead}" in found
     edit(mini_tree, rel, "title: {en: Overdose}\n", "")
-    assert f"{rel}:1: flow has no title for 'en'; cards and buttons show its id instead" in problems(mini_tree)
+    assert f"{rel}:1: flow has no title for 'en'; {instead}" in problems(mini_tree)
 
 
 def test_a_broken_file_comes_first_and_what_follows_from_it_says_so(mini_tree: Path, capsys: pytest.CaptureFixture[str]) -> None:

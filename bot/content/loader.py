@@ -718,7 +718,7 @@ def _check_flow_links(c: _Collector, flow: Flow, raw: LDict, flows: dict[str, Fl
     raw_title = raw.get("title") if isinstance(raw.get("title"), dict) else {}
     for loc in locales:
         if loc not in raw_title:  # present but untranslated was reported already
-            message = f"flow has no title for {loc!r}; cards and buttons show its id instead"
+            message = f"flow has no title for {loc!r}; cards and buttons name it by a first trigger, a button label or its id"
             if FLOW_TITLE_REQUIRED:
                 c.gap(rel, line_of(raw, "title"), message, loc)
             else:
