@@ -37,21 +37,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     content, problems = validate_content(Path(args.content), args.locale)
     errors = [p for p in problems if not p.warning]
-    for problem in problems if args.locale else errors:
+    partial = {code for code, pack in (content.locales if content else {}).items() if pack.partial}
+    # a partial locale's gaps are its translators' to-do list (`--locale`); other warnings are for everyone
+    for problem in problems if args.locale else [p for p in problems if not (p.warning and p.locale in partial)]:
         print(problem)
     if not args.locale:
         gaps: dict[str, int] = {}
         for problem in problems:
-            if problem.warning:
-                code = next(
-                    (
-                        c
-                        for c in (content.locales if content else ())
-                        if f"'{c}'" in problem.message or problem.path.startswith(f"knowledge/{c}/")
-                    ),
-                    "?",
-                )
-                gaps[code] = gaps.get(code, 0) + 1
+            if problem.warning and problem.locale in partial:
+                gaps[problem.locale] = gaps.get(problem.locale, 0) + 1
         for code, n in sorted(gaps.items()):
             print(f"locale {code} is partial: {n} text(s) still to translate (`hrbot validate --locale {code}` lists them)")
     # With --locale, what is still missing in that locale counts too: that is the translator's to-do list.
@@ -59,7 +53,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)", file=sys.stderr)
         return 1
     entries = sum(len(p.entries) for p in content.locales.values())
-    warned = f", {len(problems)} warning(s) in partial locales" if problems else ""
+    warned = f", {len(problems)} warning(s)" if problems else ""
     print(
         f"ok{warned}: {entries} entries, {len(content.flows)} flows, {len(content.combos)} combos, "
         f"{len(content.locales)} locales ({', '.join(sorted(content.locales))}) "
@@ -194,7 +188,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_link(args: argparse.Namespace) -> int:
-    from .cards import write_card, write_qr
+    from .cards import card_text, write_card, write_qr
     from .content import load_content
     from .links import deep_link, make_payload
 
@@ -217,10 +211,10 @@ def cmd_link(args: argparse.Namespace) -> int:
         if args.qr:
             write_qr(url, Path(args.qr))
         if args.card:
-            flow = content.flows.get(args.target)
-            title = entries[args.target].title if args.target in entries else (flow.title.get(locale) if flow else None)
-            tagline = content.locales[locale].strings.get("card_tagline", "")
-            write_card(url, title or args.target, tagline, Path(args.card))
+            country = args.country.upper() if args.country else None
+            if country is not None and country not in content.countries:
+                raise ValueError(f"unknown country {args.country!r}; known: {', '.join(sorted(content.countries))}")
+            write_card(url, card_text(content, args.target, locale, country), Path(args.card))
     except ValueError as exc:
         print(f"hrbot link: {exc}", file=sys.stderr)
         return 2
@@ -355,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--qr", metavar="FILE.png|svg", help="write the QR code")
     p.add_argument("--card", metavar="FILE.pdf|png", help="write a printable card")
     p.add_argument("--locale", help="language of the card's title and text")
+    p.add_argument("--country", metavar="XX", help="print this country's emergency number on the card (default: the locale's)")
     p.set_defaults(func=cmd_link)
 
     p = sub.add_parser("new-locale", help="create the files of a new language, every text marked to translate")

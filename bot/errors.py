@@ -20,9 +20,12 @@ class Problem:
     line: int
     message: str
     warning: bool = False  # a gap in a partial locale: reported, but the content still loads
+    locale: str = ""  # the locale the problem is in, when it is in one
+    follows: str = ""  # a file whose own error (it did not load) causes this one
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
+        after = f" (follows from the error in {self.follows} above)" if self.follows else ""
+        return f"{self.path}:{self.line}: {'warning: ' if self.warning else ''}{self.message}{after}"
 
 
 class HrbotError(Exception):

@@ -18,11 +18,14 @@ def content_files(root: Path) -> dict[str, float]:
     for folder in ("knowledge", "dialogues"):
         base = root / folder
         if base.is_dir():
-            for path in base.rglob("*.yaml"):
-                try:
-                    out[path.as_posix()] = path.stat().st_mtime_ns
-                except OSError:
-                    continue  # removed while we looked
+            try:
+                for path in base.rglob("*.yaml"):
+                    try:
+                        out[path.as_posix()] = path.stat().st_mtime_ns  # stat only: never opens (a FIFO would block)
+                    except OSError:
+                        continue  # removed while we looked, or a broken symlink: the reload reports it
+            except OSError:
+                continue  # a folder unreadable or gone mid-walk: the reload reports what it cannot read
     return out
 
 
@@ -36,14 +39,19 @@ class ContentReloader:
     def reload_now(self) -> bool:
         """Validate and, if clean, swap in the new content. Sessions are untouched: a person whose step is gone
         is taken back to the menu by the engine on their next message."""
-        content, problems = validate_content(self.root)
-        errors = [p for p in problems if not p.warning]
-        if errors or content is None:
-            for problem in errors:
-                log.error("content reload refused: %s", problem)
-            log.error("content reload refused: %d error(s); still serving the previous content", len(errors))
+        try:
+            content, problems = validate_content(self.root)
+            errors = [p for p in problems if not p.warning]
+            if errors or content is None:
+                for problem in errors:  # file:line: message; content text only, never anything a person typed
+                    log.error("content reload refused: %s", problem)
+                log.error("content reload refused: %d error(s); still serving the previous content", len(errors))
+                return False
+            bundle = Bundle(content)
+        except Exception as exc:  # a bug must not end the watcher or the SIGHUP handler silently
+            log.error("content reload refused: %s while loading; still serving the previous content", type(exc).__name__, exc_info=True)
             return False
-        self.engine.swap(Bundle(content))
+        self.engine.swap(bundle)
         log.info("content reloaded: %d flows, %d locales", len(content.flows), len(content.locales))
         return True
 

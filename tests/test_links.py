@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.content import load_content
 from bot.links import deep_link, make_payload, parse_payload
 
 ROOT = Path(__file__).resolve().parent.parent
+MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 
 
 def zbar(path: Path) -> str:
@@ -54,16 +56,73 @@ def test_svg_qr(tmp_path: Path, capsys) -> None:
     assert svg.read_text().lstrip().startswith("<?xml")
 
 
-@pytest.mark.parametrize(("name", "locale"), [("card.png", "en"), ("card.pdf", "ru")])
-def test_printable_card(tmp_path: Path, capsys, name: str, locale: str) -> None:
-    card = tmp_path / name
-    args = ["--content", str(ROOT), "link", "combo-check", "--bot", "hr_help_bot", "--card", str(card), "--locale", locale]
-    assert main(args) == 0
-    assert card.stat().st_size > 10_000
-    if name.endswith(".png"):
-        assert zbar(card) == "https://t.me/hr_help_bot?start=combo-check"
-    else:
-        assert card.read_bytes().startswith(b"%PDF")
+def tool(name: str, package: str) -> str:
+    """A Debian tool the card tests read their output back with (.ci/run installs it)."""
+    found = shutil.which(name)
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is missing: .ci/run installs {package}")
+        pytest.skip(f"{name} ({package}) is not installed")
+    return found
+
+
+def pdf_text(path: Path) -> str:
+    done = subprocess.run([tool("pdftotext", "poppler-utils"), "-layout", str(path), "-"], capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def card(tmp_path: Path, name: str, target: str, *more: str, content: Path = ROOT) -> Path:
+    out = tmp_path / name
+    assert main(["--content", str(content), "link", target, "--bot", "hr_help_bot", "--card", str(out), *more]) == 0
+    return out
+
+
+def test_png_card_decodes_to_the_link(tmp_path: Path, capsys) -> None:
+    png = card(tmp_path, "card.png", "combo-check", "--locale", "en")
+    assert png.stat().st_size > 10_000
+    assert zbar(png) == "https://t.me/hr_help_bot?start=combo-check"
+
+
+def test_pdf_card_is_vector_with_title_number_and_how_to_scan(tmp_path: Path, capsys) -> None:
+    pdf = card(tmp_path, "card.pdf", "emergency-overdose", "--locale", "en", content=MINI)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = " ".join(pdf_text(pdf).split())
+    assert text.startswith("Overdose ")  # the flow's title, not its id
+    assert "Scan with your phone's camera: it opens in Telegram" in text
+    assert "Emergency? Call 112 or 911" in text
+    assert "https://t.me/hr_help_bot?start=emergency-overdose" in text
+    listed = subprocess.run([tool("pdfimages", "poppler-utils"), "-list", str(pdf)], capture_output=True, text=True, check=True)
+    assert len(listed.stdout.strip().splitlines()) == 2, listed.stdout  # the header only: no raster image in it
+    # the QR code is drawn as vector modules: rendered, it still decodes
+    subprocess.run([tool("pdftoppm", "poppler-utils"), "-png", "-r", "150", str(pdf), str(tmp_path / "page")], check=True)
+    assert zbar(tmp_path / "page-1.png") == "https://t.me/hr_help_bot?start=emergency-overdose"
+
+
+@pytest.mark.parametrize(
+    ("locale", "scan", "emergency"),
+    [
+        ("ru", "Наведи камеру телефона на код: откроется в Telegram", "Экстренная ситуация? Звони 112"),
+        ("uk", "Наведи камеру телефону на код: відкриється в Telegram", "Надзвичайна ситуація? Телефонуй 112"),
+    ],
+)
+def test_a_flow_card_in_each_locale_has_a_title_not_an_id(tmp_path: Path, capsys, locale: str, scan: str, emergency: str) -> None:
+    content = load_content(ROOT)
+    flow = content.flows["combo-check"]
+    pdf = card(tmp_path, "card.pdf", "combo-check", "--locale", locale)
+    text = " ".join(pdf_text(pdf).split())
+    title = flow.title.get(locale) or next(  # a flow without a title is named by the menu's button for it
+        b.label[locale] for s in content.flows["menu"].steps.values() for b in s.buttons if b.kind == "flow" and b.target == "combo-check"
+    )
+    assert text.startswith(title) and not text.startswith("combo-check")
+    assert scan in text and emergency in text
+
+
+def test_an_entry_card_with_a_country_number(tmp_path: Path, capsys) -> None:
+    pdf = card(tmp_path, "card.pdf", "naloxone", "--locale", "en", "--country", "gb", content=MINI)
+    text = " ".join(pdf_text(pdf).split())
+    assert text.startswith("Naloxone ") and "Emergency? Call 999 or 112" in text
+    assert main(["--content", str(MINI), "link", "naloxone", "--bot", "hr_help_bot", "--card", str(pdf), "--country", "XX"]) == 2
+    assert "unknown country 'XX'" in capsys.readouterr().err
 
 
 def test_unknown_target_is_refused_with_the_valid_ones(capsys) -> None:

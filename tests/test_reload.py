@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 from pathlib import Path
 
 import pytest
 
+from bot import reload as reload_module
 from bot.content import load_content
 from bot.engine import Engine, Incoming
 from bot.reload import ContentReloader
@@ -70,3 +73,61 @@ async def test_watch_reloads_when_a_file_changes(mini_tree: Path) -> None:
     assert engine.bundle is not before
     reply = engine.handle(Incoming(button="e:naloxone"), Session())[-1]
     assert "Carry it, always." in reply.text
+
+
+def unblock(fifo: Path) -> None:
+    """If a reader is stuck opening the FIFO (the old bug), let it through so the test process can still exit."""
+    with contextlib.suppress(OSError):  # ENXIO: no reader waiting, nothing hung
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
+async def test_a_fifo_in_the_content_is_refused_not_waited_on(mini_tree: Path, caplog: pytest.LogCaptureFixture) -> None:
+    engine = Engine(load_content(mini_tree))
+    before = engine.bundle
+    fifo = mini_tree / "knowledge/en/entries/naloxone.yaml"
+    fifo.unlink()
+    os.mkfifo(fifo)
+    try:
+        with caplog.at_level(logging.ERROR, logger="hrbot.reload"):
+            assert await asyncio.wait_for(ContentReloader(engine, mini_tree).reload(), timeout=30) is False
+    finally:
+        unblock(fifo)
+    assert engine.bundle is before
+    assert "content reload refused: knowledge/en/entries/naloxone.yaml:1: a FIFO (named pipe), not a regular file" in caplog.text
+
+
+def test_a_huge_integer_refuses_the_reload_with_its_line(mini_tree: Path, caplog: pytest.LogCaptureFixture) -> None:
+    engine = Engine(load_content(mini_tree))
+    entry = mini_tree / "knowledge/en/entries/alcohol.yaml"
+    line = entry.read_text().splitlines().index("keywords: [alcohol, booze]") + 1
+    entry.write_text(entry.read_text().replace("keywords: [alcohol, booze]", f"keywords: [alcohol, {'9' * 5000}]"))
+    with caplog.at_level(logging.ERROR, logger="hrbot.reload"):
+        assert ContentReloader(engine, mini_tree).reload_now() is False
+    assert f"content reload refused: knowledge/en/entries/alcohol.yaml:{line}: a number is too long" in caplog.text
+    assert "still serving the previous content" in caplog.text
+
+
+def test_symlink_to_dev_zero_refuses_the_reload(mini_tree: Path, caplog: pytest.LogCaptureFixture) -> None:
+    engine = Engine(load_content(mini_tree))
+    entry = mini_tree / "knowledge/ru/entries/alcohol.yaml"
+    entry.unlink()
+    entry.symlink_to("/dev/zero")
+    with caplog.at_level(logging.ERROR, logger="hrbot.reload"):
+        assert ContentReloader(engine, mini_tree).reload_now() is False
+    assert "content reload refused: knowledge/ru/entries/alcohol.yaml:1: symlink to a file outside the content folder" in caplog.text
+
+
+def test_an_unexpected_failure_is_logged_as_refused_too(
+    mini_tree: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = Engine(load_content(mini_tree))
+    before = engine.bundle
+
+    def broken(_content: object) -> None:
+        raise RuntimeError("index build failed")
+
+    monkeypatch.setattr(reload_module, "Bundle", broken)  # a fault past validation, e.g. the index build
+    with caplog.at_level(logging.ERROR, logger="hrbot.reload"):
+        assert ContentReloader(engine, mini_tree).reload_now() is False
+    assert engine.bundle is before
+    assert "content reload refused: RuntimeError while loading; still serving the previous content" in caplog.text

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import load_content, validate_content
+from bot.cli import main
+from bot.content import load_content, loader, validate_content
 from bot.engine import Engine, Incoming
 from bot.errors import ContentError
 from bot.session import Session
@@ -20,6 +21,10 @@ def edit(root: Path, rel: str, old: str, new: str) -> int:
     line = text[: text.index(old)].count("\n") + 1
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     return line
+
+
+def make_partial(root: Path, code: str) -> None:
+    (root / "knowledge" / code / "locale.yaml").write_text(f"name: {code}\nstatus: partial\nfallback: en\n", encoding="utf-8")
 
 
 def problems(root: Path) -> list[str]:
@@ -105,9 +110,146 @@ def test_step_that_cannot_be_left(mini_tree: Path) -> None:
     )
 
 
-def test_answer_over_the_message_limit(mini_tree: Path) -> None:
-    line = edit(mini_tree, "knowledge/en/entries/alcohol.yaml", "answer: |\n  Eat first", "answer: |\n  " + "x" * 4100 + "\n  Eat")
-    assert f"knowledge/en/entries/alcohol.yaml:{line}: answer is 4,148 characters; the limit is 4,000" in problems(mini_tree)
+def test_answer_over_the_limit(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/en/entries/alcohol.yaml", "answer: |\n  Eat first", "answer: |\n  " + "x" * 1200 + "\n  Eat")
+    assert f"knowledge/en/entries/alcohol.yaml:{line}: answer is 1,248 characters; the limit is 1,200" in problems(mini_tree)
+
+
+def test_answer_over_the_limit_is_an_error_past_telegrams_limit_even_in_a_partial_locale(mini_tree: Path) -> None:
+    make_partial(mini_tree, "ru")
+    line = edit(mini_tree, "knowledge/ru/entries/alcohol.yaml", "answer: |\n  ", "answer: |\n  " + "ы" * 1300 + "\n  ")
+    assert f"knowledge/ru/entries/alcohol.yaml:{line}: warning: answer is 1,344 characters; the limit is 1,200" in problems(mini_tree)
+    edit(mini_tree, "knowledge/ru/entries/alcohol.yaml", "ы" * 1300, "ы" * 4100)
+    assert f"knowledge/ru/entries/alcohol.yaml:{line}: answer is 4,144 characters; the limit is 1,200" in problems(mini_tree)
+
+
+def test_more_over_the_limit(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/en/entries/alcohol.yaml", "more: |\n  More", "more: |\n  " + "x" * 3500 + "\n  More")
+    assert f"knowledge/en/entries/alcohol.yaml:{line}: more is 3,520 characters; the limit is 3,500" in problems(mini_tree)
+
+
+def test_too_few_questions(mini_tree: Path) -> None:
+    rel = "knowledge/en/entries/naloxone.yaml"
+    path = mini_tree / rel
+    text = path.read_text()
+    start, end = text.index("questions: ["), text.index("]\n", text.index("questions: [")) + 2
+    path.write_text(text[:start] + "questions: [what is naloxone, where do i get narcan]\n" + text[end:])
+    assert f"{rel}:3: an entry needs at least 8 questions (phrasings), has 2" in problems(mini_tree)
+
+
+def test_questions_still_to_translate_do_not_count(mini_tree: Path) -> None:
+    make_partial(mini_tree, "ru")
+    line = edit(
+        mini_tree, "knowledge/ru/entries/alcohol.yaml", "questions: [", "questions: ['TRANSLATE: how to drink', 'TRANSLATE: hangover', "
+    )
+    found = problems(mini_tree)
+    assert f"knowledge/ru/entries/alcohol.yaml:{line}: warning: an entry needs at least 8 questions (phrasings), has 6" not in found
+    edit(mini_tree, "knowledge/ru/entries/alcohol.yaml", "как не напиться, ", "")
+    edit(mini_tree, "knowledge/ru/entries/alcohol.yaml", "похмелье что делать, ", "")
+    edit(mini_tree, "knowledge/ru/entries/alcohol.yaml", "сколько можно пить, ", "")
+    found = problems(mini_tree)
+    assert f"knowledge/ru/entries/alcohol.yaml:{line}: warning: an entry needs at least 8 questions (phrasings), has 5" in found
+
+
+def test_entry_of_the_default_locale_missing_in_a_full_locale(mini_tree: Path) -> None:
+    text = (mini_tree / "knowledge/en/entries/naloxone.yaml").read_text()
+    (mini_tree / "knowledge/en/entries/tolerance.yaml").write_text(text.replace("id: naloxone", "id: tolerance"))
+    found = problems(mini_tree)
+    assert (
+        "knowledge/ru/entries/tolerance.yaml:1: entry 'tolerance' is missing in locale 'ru' (it is in knowledge/en/entries/tolerance.yaml)"
+        in found
+    )
+    make_partial(mini_tree, "ru")
+    assert (
+        "knowledge/ru/entries/tolerance.yaml:1: warning: entry 'tolerance' is missing in locale 'ru' "
+        "(it is in knowledge/en/entries/tolerance.yaml)" in problems(mini_tree)
+    )
+
+
+def test_translate_mark_left_in_a_full_locale(mini_tree: Path) -> None:
+    qline = edit(mini_tree, "knowledge/ru/entries/alcohol.yaml", "как пить безопаснее", "'TRANSLATE: how to drink safer'")
+    mline = edit(mini_tree, "knowledge/ru/entries/naloxone.yaml", "answer: |", "more: 'TRANSLATE: More.'\nanswer: |")
+    tline = edit(mini_tree, "dialogues/menu.yaml", "ru: [меню]", "ru: [меню, 'TRANSLATE: main menu']")
+    sline = edit(mini_tree, "dialogues/menu.yaml", "ru: Что нужно?", "ru: 'TRANSLATE: What do you need?'")
+    found = problems(mini_tree)
+    assert f"knowledge/ru/entries/alcohol.yaml:{qline}: text is not translated yet (it still starts with TRANSLATE:)" in found
+    assert f"knowledge/ru/entries/naloxone.yaml:{mline}: text is not translated yet (it still starts with TRANSLATE:)" in found
+    assert f"dialogues/menu.yaml:{tline}: text is not translated yet (it still starts with TRANSLATE:)" in found
+    assert f"dialogues/menu.yaml:{sline}: step 'main' 'say' for 'ru' is not translated yet" in found
+    _, raw = validate_content(mini_tree)
+    assert all(not p.warning for p in raw if "TRANSLATE" in p.message or "not translated" in p.message)
+    make_partial(mini_tree, "ru")  # while a locale is partial, the same marks are its to-do list: warnings
+    assert f"knowledge/ru/entries/alcohol.yaml:{qline}: warning: text is not translated yet (it still starts with TRANSLATE:)" in (
+        problems(mini_tree)
+    )
+
+
+def test_emergency_flow_must_start_with_the_number(mini_tree: Path) -> None:
+    rel = "dialogues/emergency-overdose.yaml"
+    edit(mini_tree, rel, "        1. Call {emergency} now.\n", "        Stay calm.\n        1. Call {emergency} now.\n")
+    edit(mini_tree, rel, "1. Звони {emergency} сейчас.", "1. Звони в скорую сейчас.")
+    text = (mini_tree / rel).read_text().splitlines()
+    en_line, ru_line = text.index("      en: |") + 1, text.index("      ru: |") + 1
+    found = problems(mini_tree)
+    rule = "must start with the emergency number, a first line like '1. Call {emergency} now.'"
+    assert f"{rel}:{en_line}: emergency flow: the first step's 'en' text {rule}" in found
+    assert f"{rel}:{ru_line}: emergency flow: the first step's 'ru' text {rule}" in found
+    make_partial(mini_tree, "ru")
+    assert f"{rel}:{ru_line}: warning: emergency flow: the first step's 'ru' text {rule}" in problems(mini_tree)
+
+
+def test_flow_without_a_title_in_every_locale(mini_tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rel = "dialogues/emergency-overdose.yaml"
+    edit(mini_tree, rel, "title: {en: Overdose, ru: Передозировка}", "title: {en: Overdose}")
+    instead = "cards and buttons name it by a first trigger, a button label or its id"
+    monkeypatch.setattr(loader, "FLOW_TITLE_REQUIRED", False)  # the warning it was before the flows had titles
+    assert f"{rel}:2: warning: flow has no title for 'ru'; {instead}" in problems(mini_tree)
+    monkeypatch.setattr(loader, "FLOW_TITLE_REQUIRED", True)
+    found = problems(mini_tree)
+    assert f"{rel}:2: flow has no title for 'ru'; {instead}" in found
+    edit(mini_tree, rel, "title: {en: Overdose}\n", "")
+    assert f"{rel}:1: flow has no title for 'en'; {instead}" in problems(mini_tree)
+
+
+def test_a_broken_file_comes_first_and_what_follows_from_it_says_so(mini_tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(mini_tree, "knowledge/en/entries/naloxone.yaml", "keywords: [naloxone, narcan]", "keywords: [naloxone, narcan")
+    edit(mini_tree, "dialogues/combo-check.yaml", "start: first", "start: [first")
+    edit(mini_tree, "knowledge/en/entries/alcohol.yaml", "url: https://www.nhs.uk", "url: http://www.nhs.uk")  # unrelated
+    found = problems(mini_tree)
+    assert found[0].startswith("dialogues/combo-check.yaml:") and "YAML syntax error" in found[0]
+    assert found[1].startswith("knowledge/en/entries/naloxone.yaml:") and "YAML syntax error" in found[1]
+    assert found[2].startswith("knowledge/en/entries/alcohol.yaml:") and "https://" in found[2]
+    after = "(follows from the error in knowledge/en/entries/naloxone.yaml above)"
+    assert f"knowledge/en/entries/alcohol.yaml:12: related id 'naloxone' does not exist in locale 'en' {after}" in found
+    assert f"dialogues/menu.yaml:15: step 'main' button 2 opens entry 'naloxone', which does not exist in 'en' {after}" in found
+    flow_after = "(follows from the error in dialogues/combo-check.yaml above)"
+    assert f"dialogues/menu.yaml:13: step 'main' button 1 opens flow 'combo-check', which does not exist {flow_after}" in found
+    assert not any("of topics.yaml is missing" in p for p in found)  # the file is there; its error says why
+    assert all("follows from" in p for p in found[3:])
+    assert main(["--content", str(mini_tree), "validate"]) == 1
+    assert capsys.readouterr().out.splitlines() == found
+
+
+def test_a_broken_locale_file_marks_that_locales_gaps(mini_tree: Path) -> None:
+    (mini_tree / "knowledge/ru/locale.yaml").write_text("name: Русский\nstatus: [partial\n")
+    edit(mini_tree, "knowledge/ru/strings.yaml", 'clarify: "Что именно тебя интересует?"\n', "")
+    found = problems(mini_tree)
+    assert found[0].startswith("knowledge/ru/locale.yaml:") and "YAML syntax error" in found[0]
+    assert (
+        "knowledge/ru/strings.yaml:1: string 'clarify' is missing (it is in knowledge/en/strings.yaml) "
+        "(follows from the error in knowledge/ru/locale.yaml above)" in found
+    )
+
+
+def test_problems_carry_their_locale(mini_tree: Path) -> None:
+    edit(mini_tree, "knowledge/ru/entries/alcohol.yaml", "url: https://www.who", "url: http://www.who")
+    edit(mini_tree, "dialogues/menu.yaml", "      ru: Что случилось?\n", "")
+    edit(mini_tree, "knowledge/combos.yaml", "risk: unsafe", "risk: deadly")
+    _, found = validate_content(mini_tree)
+    by_message = {p.message: p.locale for p in found}
+    assert by_message["source 1 url must start with https://"] == "ru"
+    assert by_message["step 'emergencies' has no text for locale 'ru'"] == "ru"
+    assert next(loc for msg, loc in by_message.items() if "risk 'deadly'" in msg) == ""
 
 
 def test_callback_data_over_64_bytes(mini_tree: Path) -> None:

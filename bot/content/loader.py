@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ContentError, Problem
-from ..yamlsafe import LDict, LList, line_of, load_yaml
+from ..yamlsafe import LDict, LList, line_of
+from .files import inside, load_file
 from .models import (
     ACTIONS,
     ANSWER_SCREEN_LIMIT,
@@ -45,8 +46,15 @@ LOCALE_RE = re.compile(r"^[a-z]{2,3}$")
 TRIGGER_WEIGHT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*:\s*(.+)$")
 PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_]+)\}")
 DEFAULT_LOCALE = "en"
+ANSWER_LIMIT = 1200  # what a phone shows first (docs/content-format.md)
 MORE_LIMIT = 3500
+MIN_QUESTIONS = 8  # phrasings people really write, so matching finds the entry
 BUTTON_LABEL_LIMIT = 40
+# No shipped flow has a title yet: until they do, a missing title is a warning (cards fall back to the menu's
+# button label). Set True once every flow has `title: {en: ..., ru: ..., uk: ...}`.
+FLOW_TITLE_REQUIRED = True
+NUMBERED_RE = re.compile(r"^\s*\d+[.)]\s")
+PATH_LOCALE_RE = re.compile(r"^knowledge/([a-z]{2,3})/")
 
 
 def _typename(value: Any) -> str:
@@ -73,20 +81,44 @@ _TYPE_WORDS = {str: "text", list: "a list", dict: "a mapping", bool: "true or fa
 TRANSLATE_MARK = "TRANSLATE:"
 
 
+def _path_locale(path: str) -> str:
+    m = PATH_LOCALE_RE.match(path)
+    return m.group(1) if m else ""
+
+
+def _marked(text: object) -> bool:
+    return isinstance(text, str) and text.lstrip().startswith(TRANSLATE_MARK)
+
+
 class _Collector:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[Problem] = []
         self.partial: set[str] = set()  # locales still being translated: their gaps are warnings
+        self.broken: set[str] = set()  # files that could not be read or parsed: their error is listed first
+        self.unusable: set[str] = set()  # broken, or loaded but invalid: what is "missing" because of them follows
+        self.locales: set[str] = set()  # the locale folders, known before any file is read
+        self.marks: list[tuple[str, int, str]] = []  # every TRANSLATE: text (path, line, locale)
+        self.reported_marks: set[tuple[str, int]] = set()
+        self.dropped: set[str] = set()  # untranslated entries: reported once, not line by line
 
-    def gap(self, path: str, line: int, message: str, locale: str) -> None:
+    def _follows(self, because: str, locale: str) -> str:
+        if because and because in self.unusable:
+            return because
+        info = f"knowledge/{locale}/locale.yaml"
+        return info if locale and info in self.broken else ""  # its status is unknown, so gaps count as errors
+
+    def gap(self, path: str, line: int, message: str, locale: str, because: str = "") -> None:
         """Something missing in a locale: an error, or a warning while the locale is partial."""
-        self.problems.append(Problem(path, line, message, warning=locale in self.partial))
+        self.problems.append(
+            Problem(path, line, message, warning=locale in self.partial, locale=locale, follows=self._follows(because, locale))
+        )
 
     def untranslated(self, text: object, path: str, line: int, what: str, locale: str) -> bool:
         """True (and a gap is noted) when a text still carries the to-translate mark of `hrbot new-locale`."""
-        if isinstance(text, str) and text.lstrip().startswith(TRANSLATE_MARK):
+        if _marked(text):
             self.gap(path, line, f"{what} is not translated yet", locale)
+            self.reported_marks.add((path, line))
             return True
         return False
 
@@ -96,13 +128,40 @@ class _Collector:
         except ValueError:
             return path.as_posix()
 
-    def add(self, path: str, line: int, message: str) -> None:
-        self.problems.append(Problem(path, line, message))
+    def add(self, path: str, line: int, message: str, locale: str = "", because: str = "") -> None:
+        locale = locale or _path_locale(path)
+        self.problems.append(Problem(path, line, message, locale=locale, follows=self._follows(because, locale)))
 
     def load(self, path: Path) -> Any:
-        data, problems = load_yaml(path, self.rel(path))
-        self.problems.extend(problems)
+        rel = self.rel(path)
+        data, error = load_file(path, self.root, rel)
+        if error is not None:
+            self.add(rel, error.line, error.message)
+            self.broken.add(rel)
+            self.unusable.add(rel)
+            return None
+        self._find_marks(data, rel)
         return data
+
+    def _find_marks(self, data: Any, rel: str) -> None:
+        """Note every text still marked TRANSLATE:, with its locale: the file's folder, or the nearest locale key."""
+        fixed = _path_locale(rel)
+        todo: list[tuple[Any, str]] = [(data, fixed)]
+        while todo:
+            node, loc = todo.pop()
+            if isinstance(node, LDict):
+                items = [(node.line_of(k), k in self.locales and not fixed and str(k), v) for k, v in node.items()]
+            elif isinstance(node, LList):
+                items = [(node.line_of(i), False, v) for i, v in enumerate(node)]
+            else:
+                continue
+            for line, key_locale, value in items:
+                here = key_locale or loc
+                if _marked(value):
+                    if here:
+                        self.marks.append((rel, line, here))
+                elif isinstance(value, dict | list):
+                    todo.append((value, here))
 
     def fields(self, data: Any, path: str, spec: dict[str, tuple[type | tuple[type, ...], bool]], what: str) -> bool:
         """Check a mapping's keys and value types. Returns False if it is not usable."""
@@ -157,7 +216,7 @@ class _Collector:
             if not isinstance(loc, str) or not LOCALE_RE.match(loc):
                 self.add(path, line_of(value, loc), f"{loc!r} is not a locale code in {what}")
             elif not isinstance(text, str) or not text.strip():
-                self.add(path, line_of(value, loc), f"{what} for {loc!r} must be non-empty text")
+                self.add(path, line_of(value, loc), f"{what} for {loc!r} must be non-empty text", locale=loc)
             elif not self.untranslated(text, path, line_of(value, loc), f"{what} for {loc!r}", loc):
                 out[loc] = text.strip()
         return out
@@ -208,21 +267,28 @@ def _load_entry(c: _Collector, path: Path, locale: str) -> Entry | None:
         return None
     entry_id = data["id"]
     if any(c.untranslated(data[k], rel, line_of(data, k), f"entry {k!r}", locale) for k in ("title", "answer")):
+        c.dropped.add(rel)
         return None
     if not ID_RE.match(entry_id):
         c.add(rel, line_of(data, "id"), f"id {entry_id!r} must be kebab-case (a-z, 0-9, -)")
     if path.stem != entry_id:
         c.add(rel, line_of(data, "id"), f"id {entry_id!r} does not match the file name {path.name!r}")
     questions = c.texts(data, "questions", rel)
+    asked = [q for q in questions if not _marked(q)]  # a question still to translate does not count yet
     if not questions:
         c.add(rel, line_of(data, "questions"), "an entry needs at least one question")
+    elif len(asked) < MIN_QUESTIONS:
+        c.gap(rel, line_of(data, "questions"), f"an entry needs at least {MIN_QUESTIONS} questions (phrasings), has {len(asked)}", locale)
     answer = data["answer"].strip()
-    if len(answer) + len(data["title"]) + 2 > ANSWER_SCREEN_LIMIT:
-        c.add(rel, line_of(data, "answer"), f"answer is {len(answer):,} characters; the limit is {ANSWER_SCREEN_LIMIT:,}")
+    if len(answer) > ANSWER_LIMIT:
+        # over what one Telegram message holds it cannot be sent at all: an error even while the locale is partial
+        over = c.add if len(answer) + len(data["title"]) + 2 > ANSWER_SCREEN_LIMIT else c.gap
+        over(rel, line_of(data, "answer"), f"answer is {len(answer):,} characters; the limit is {ANSWER_LIMIT:,}", locale)
     more = data.get("more")
     more = more.strip() if isinstance(more, str) else None
     if more and len(more) > MORE_LIMIT:
-        c.add(rel, line_of(data, "more"), f"more is {len(more):,} characters; the limit is {MORE_LIMIT:,}")
+        over = c.add if len(more) > MESSAGE_LIMIT - 200 else c.gap
+        over(rel, line_of(data, "more"), f"more is {len(more):,} characters; the limit is {MORE_LIMIT:,}", locale)
     sources: list[Source] = []
     raw_sources = data["sources"]
     if not raw_sources:
@@ -678,11 +744,12 @@ def _check_flow_links(c: _Collector, flow: Flow, raw: LDict, flows: dict[str, Fl
             if button.kind == "goto" and button.target not in flow.steps:
                 c.add(rel, line, f"{where} goes to step {button.target!r}, which does not exist")
             elif button.kind == "flow" and button.target not in flows:
-                c.add(rel, line, f"{where} opens flow {button.target!r}, which does not exist")
+                c.add(rel, line, f"{where} opens flow {button.target!r}, which does not exist", because=f"dialogues/{button.target}.yaml")
             elif button.kind == "entry":
                 for loc, pack in locales.items():
                     if button.target not in pack.entries:
-                        c.gap(rel, line, f"{where} opens entry {button.target!r}, which does not exist in {loc!r}", loc)
+                        because = f"knowledge/{loc}/entries/{button.target}.yaml"
+                        c.gap(rel, line, f"{where} opens entry {button.target!r}, which does not exist in {loc!r}", loc, because)
             elif button.kind == "locale" and button.target not in locales:
                 c.add(rel, line, f"{where} switches to locale {button.target!r}, which does not exist")
             for loc in locales:
@@ -701,6 +768,34 @@ def _check_flow_links(c: _Collector, flow: Flow, raw: LDict, flows: dict[str, Fl
     for loc in flow.triggers:
         if loc not in locales:
             c.add(rel, line_of(raw["triggers"], loc), f"triggers for {loc!r}, which is not a locale")
+    raw_title = raw.get("title") if isinstance(raw.get("title"), dict) else {}
+    for loc in locales:
+        if loc not in raw_title:  # present but untranslated was reported already
+            message = f"flow has no title for {loc!r}; cards and buttons name it by a first trigger, a button label or its id"
+            if FLOW_TITLE_REQUIRED:
+                c.gap(rel, line_of(raw, "title"), message, loc)
+            else:
+                c.problems.append(Problem(rel, line_of(raw, "title"), message, warning=True, locale=loc))
+    if flow.emergency:
+        _check_emergency_start(c, flow, raw)
+
+
+def _check_emergency_start(c: _Collector, flow: Flow, raw: LDict) -> None:
+    """Someone in an emergency reads the first line first: it must be the number to call."""
+    start = flow.steps.get(flow.start)
+    if start is None:
+        return  # reported as a missing start step
+    say_raw = raw["steps"][flow.start]["say"]
+    for loc, text in start.say.items():
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        if not (NUMBERED_RE.match(first) and first.lstrip().startswith("1") and "{emergency}" in first):
+            c.gap(
+                flow.path,
+                line_of(say_raw, loc),
+                f"emergency flow: the first step's {loc!r} text must start with the emergency number, "
+                "a first line like '1. Call {emergency} now.'",
+                loc,
+            )
 
 
 # --- the whole ----------------------------------------------------------------------------------------------
@@ -713,12 +808,20 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
     if not knowledge.is_dir():
         c.add("knowledge", 1, f"no knowledge/ folder under {root}")
         return None, c.problems
+    locale_dirs = []
+    for p in sorted(knowledge.iterdir()):
+        if not (LOCALE_RE.match(p.name) and p.is_dir()):
+            continue
+        if not inside(p, root):
+            c.add(c.rel(p), 1, "symlink to a folder outside the content folder; skipped (only files inside it are read)")
+            continue
+        locale_dirs.append(p)
+    c.locales = {p.name for p in locale_dirs}
     topics = _load_topics(c, knowledge / "topics.yaml")
     loaded = _load_countries(c, knowledge / "countries.yaml")
     countries, default_emergency = loaded.countries, loaded.default_emergency
     levels, combo_sources = _load_combo_levels(c, knowledge / "combos.yaml", topics)
 
-    locale_dirs = sorted(p for p in knowledge.iterdir() if p.is_dir() and LOCALE_RE.match(p.name))
     if not any(p.name == DEFAULT_LOCALE for p in locale_dirs):
         c.add("knowledge", 1, f"the default locale folder knowledge/{DEFAULT_LOCALE}/ is missing")
     locales: dict[str, LocalePack] = {}
@@ -737,6 +840,8 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
         for path in sorted(entry_dir.glob("*.yaml")) if entry_dir.is_dir() else []:
             entry = _load_entry(c, path, code)
             if entry is None:
+                if c.rel(path) not in c.dropped:  # still to translate is no error: the fallback locale covers it
+                    c.unusable.add(c.rel(path))
                 continue
             if entry.id in entries:
                 c.add(entry.path, 1, f"duplicate entry id {entry.id!r} (also in {entries[entry.id].path})")
@@ -751,16 +856,30 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
         if base is not None and code != DEFAULT_LOCALE:
             for key in base.strings:
                 if key not in string_lines.get(code, {}):  # a present but untranslated string was reported already
-                    c.gap(srel, 1, f"string {key!r} is missing (it is in knowledge/{DEFAULT_LOCALE}/strings.yaml)", code)
-        for entry_id in topics.answer:
+                    c.gap(srel, 1, f"string {key!r} is missing (it is in knowledge/{DEFAULT_LOCALE}/strings.yaml)", code, srel)
+        wanted = dict.fromkeys(topics.answer, "of topics.yaml")
+        if base is not None and code != DEFAULT_LOCALE:
+            for entry_id in base.entries:
+                wanted.setdefault(entry_id, f"(it is in knowledge/{DEFAULT_LOCALE}/entries/{entry_id}.yaml)")
+        for entry_id, why in wanted.items():
+            # a file that is there but did not load has its own error already
             if entry_id not in pack.entries and not (knowledge / code / "entries" / f"{entry_id}.yaml").exists():
-                c.gap(
-                    f"knowledge/{code}/entries/{entry_id}.yaml", 1, f"entry {entry_id!r} of topics.yaml is missing in locale {code!r}", code
-                )
+                erel = f"knowledge/{code}/entries/{entry_id}.yaml"
+                text = f"entry {entry_id!r} of topics.yaml is missing in locale {code!r}"
+                if not why.startswith("of "):
+                    text = f"entry {entry_id!r} is missing in locale {code!r} {why}"
+                c.gap(erel, 1, text, code)
         for entry in pack.entries.values():
             for i, rid in enumerate(entry.related):
                 if rid not in pack.entries:
-                    c.gap(entry.path, entry.lines.get(f"related.{i}", 1), f"related id {rid!r} does not exist in locale {code!r}", code)
+                    line = entry.lines.get(f"related.{i}", 1)
+                    c.gap(
+                        entry.path,
+                        line,
+                        f"related id {rid!r} does not exist in locale {code!r}",
+                        code,
+                        f"knowledge/{code}/entries/{rid}.yaml",
+                    )
         if code not in default_emergency and default_emergency:
             c.gap("knowledge/countries.yaml", 1, f"default emergency numbers are missing for locale {code!r}", code)
 
@@ -771,6 +890,7 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
     for path in sorted(dialogues.glob("*.yaml")) if dialogues.is_dir() else []:
         flow, raw = _load_flow(c, path)
         if flow is None or raw is None:
+            c.unusable.add(c.rel(path))
             continue
         if flow.id in flows:
             c.add(flow.path, 1, f"duplicate flow id {flow.id!r} (also in {flows[flow.id].path})")
@@ -785,17 +905,21 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
         for fid in ids:
             flow = flows.get(fid)
             if flow is None:
-                c.add(
-                    f"dialogues/{fid}.yaml", 1, f"{'emergency flow' if kind == 'emergency' else 'flow'} {fid!r} of topics.yaml is missing"
-                )
+                frel = f"dialogues/{fid}.yaml"
+                if frel in c.broken:
+                    continue  # its own error says why
+                c.add(frel, 1, f"{'emergency flow' if kind == 'emergency' else 'flow'} {fid!r} of topics.yaml is missing", because=frel)
             elif flow.emergency != (kind == "emergency"):
                 c.add(flow.path, line_of(raws[fid], "emergency"), f"flow {fid!r} must have emergency: {str(kind == 'emergency').lower()}")
+
+    for rel, line, loc in c.marks:
+        if rel not in c.dropped and (rel, line) not in c.reported_marks and loc in locales:
+            c.gap(rel, line, "text is not translated yet (it still starts with TRANSLATE:)", loc)
 
     combos = {pair: Combo(pair, risk, {code: reasons[code].get(pair, "") for code in locales}) for pair, (risk, _) in levels.items()}
     problems = c.problems
     if only_locale is not None:
-        marker = f"knowledge/{only_locale}/"
-        problems = [p for p in problems if p.path.startswith(marker) or f"{only_locale!r}" in p.message]
+        problems = [p for p in problems if p.locale == only_locale]
     content = Content(
         locales=locales,
         flows=flows,
@@ -808,7 +932,15 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
         root=str(root),
         default_callers_law=loaded.default_law,
     )
-    return content, sorted(set(problems))
+    return content, _ordered(problems, c.broken)
+
+
+def _ordered(problems: list[Problem], broken: set[str]) -> list[Problem]:
+    """Files that did not load first (their errors explain others), then the rest, then what follows from them."""
+    unique = sorted(set(problems))
+    first = [p for p in unique if p.path in broken and not p.follows]
+    rest = [p for p in unique if p.path not in broken and not p.follows]
+    return first + rest + [p for p in unique if p.follows]
 
 
 def validate_content(root: Path, only_locale: str | None = None) -> tuple[Content | None, list[Problem]]:
