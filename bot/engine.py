@@ -428,8 +428,7 @@ class _Turn:
         code = code.upper().strip()
         if not code:
             return [self.notice("country_prompt")]
-        country = self.content.countries.get(code)
-        if country is None:
+        if code not in self.content.countries:
             return [self.notice("country_unknown", countries=" ".join(sorted(self.content.countries)))]
         self.session.country = code
-        return [self.notice("country_set", country=country.name)]
+        return [self.notice("country_set", country=self.content.country_name(self.locale, code))]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 from bot.content import Content
 from bot.content.models import cb_flow
-from bot.engine import Engine, Incoming
+from bot.engine import Engine, Incoming, Reply
 from bot.session import Session
 
 
@@ -264,3 +267,80 @@ def test_chest_pain_speaks_to_the_helper_and_has_a_branch_for_the_one_in_pain(re
     assert "Help them sit down" in call and "\n2. Sit down" not in call
     assert any(b.target == "self" for b in flow.steps["call"].buttons)
     assert flow.steps["self"].say["en"].splitlines()[1].startswith("1. Call {emergency}")
+
+
+# --- the emergency number text in the person's language; the numbers themselves never change ------------------
+
+# Every country's numbers as countries.yaml gave them before the texts were translated (digit groups of the en text).
+NUMBERS = {
+    "AM": {"112", "103"}, "AU": {"000", "112"}, "AZ": {"112", "103"}, "BY": {"103", "112"}, "CA": {"911"},
+    "DE": {"112"}, "EE": {"112"}, "ES": {"112"}, "FR": {"112", "15"}, "GB": {"999", "112"}, "GE": {"112"},
+    "IE": {"112", "999"}, "IL": {"101"}, "IT": {"112"}, "KG": {"103", "112"}, "KZ": {"103", "112"},
+    "LT": {"112"}, "LV": {"112", "113"}, "MD": {"112"}, "NL": {"112"}, "NZ": {"111"}, "PL": {"112", "999"},
+    "PT": {"112"}, "RS": {"194", "112"}, "RU": {"103", "112"}, "TJ": {"103", "112"}, "TR": {"112"},
+    "UA": {"103", "112"}, "US": {"911"}, "UZ": {"103", "112"},
+}  # fmt: skip
+ENGLISH = re.compile(r"\b(ambulance|or|from|a|mobile|and)\b", re.IGNORECASE)
+
+
+def emergency_reply(engine: Engine, *typed: str) -> Reply:
+    session = Session()
+    for text in typed[:-1]:
+        engine.handle(Incoming(text=text), session)
+    reply = engine.handle(Incoming(text=typed[-1]), session)[-1]
+    assert reply.emergency and session.step == "call", typed
+    return reply
+
+
+def test_a_person_in_russia_reads_the_number_in_their_language(real_engine: Engine) -> None:
+    for locale, message, numbers in (
+        ("ru", "друг вмазался и не дышит, губы синие", "103 (скорая) или 112"),
+        ("uk", "він не дихає і губи сині", "103 (швидка) або 112"),
+    ):
+        session = Session()
+        real_engine.handle(Incoming(text=f"/locale {locale}"), session)
+        notice = real_engine.handle(Incoming(text="/country RU"), session)[-1].text
+        assert notice.endswith(f"{'Россия' if locale == 'ru' else 'Росія'}: {numbers}."), notice
+        reply = real_engine.handle(Incoming(text=message), session)[-1]
+        assert reply.emergency and reply.locale == locale
+        first = reply.text.splitlines()[0]
+        assert numbers in first and not ENGLISH.search(first), first
+        assert "ambulance" not in reply.text.casefold() and "Russia" not in notice
+    # English is as it was
+    reply = emergency_reply(real_engine, "/country RU", "my friend is not breathing and his lips are blue")
+    assert reply.text.startswith("1. Call 103 (ambulance) or 112 now."), reply.text
+    assert emergency_reply(real_engine, "/country GB", "he is not breathing").text.startswith("1. Call 999 or 112")
+
+
+def test_every_country_keeps_its_numbers_in_every_language(real_content: Content) -> None:
+    assert set(real_content.countries) == set(NUMBERS)
+    for code, country in real_content.countries.items():
+        for locale in real_content.locales:
+            text = real_content.emergency_numbers(locale, code)
+            assert set(re.findall(r"\d+", text)) == NUMBERS[code], (code, locale, text)
+            if locale != "en":
+                assert not re.search(r"[A-Za-z]{2,}", text.replace("SAMU", "")), (code, locale, text)
+                assert not re.search(r"[A-Za-z]", real_content.country_name(locale, code)), (code, locale)
+        assert real_content.emergency_numbers("en", code) == country.emergency
+
+
+def test_a_missing_locale_falls_back_to_english(real_content: Content) -> None:
+    ru = real_content.countries["RU"]
+    only_en = dataclasses.replace(ru, emergencies={"en": ru.emergency}, names={})
+    content = dataclasses.replace(real_content, countries={**real_content.countries, "RU": only_en})
+    assert content.emergency_numbers("uk", "RU") == "103 (ambulance) or 112"
+    assert content.country_name("uk", "RU") == "Russia"
+    assert real_content.emergency_numbers("uk", "RU") == "103 (швидка) або 112"
+
+
+def test_naloxone_and_overdose_texts_promise_nothing_about_police(real_content: Content) -> None:
+    uk = text(real_content, "uk", "naloxone")
+    assert "не розбираються, хто що вживав" not in uk and "чи приїде з ними поліція, залежить від країни" in uk
+    assert "whether police come too depends on the country" in text(real_content, "en", "overdose-signs")
+    assert "приедет ли с ними полиция, зависит от страны" in text(real_content, "ru", "overdose-signs")
+    assert "чи приїде з ними поліція, залежить від країни" in text(real_content, "uk", "overdose-signs")
+    for locale in real_content.locales:
+        for entry_id in ("naloxone", "overdose-signs"):
+            low = text(real_content, locale, entry_id).casefold()
+            for promise in ("not call the police", "won't call the police", "не вызывают полицию", "не викликають поліцію"):
+                assert promise not in low, (locale, entry_id)

@@ -377,7 +377,7 @@ def test_a_callers_law_that_is_not_a_locale_map(mini_tree: Path) -> None:
     line = edit(
         mini_tree,
         COUNTRIES,
-        '  GB: {name: United Kingdom, emergency: "999 or 112"}',
+        '  GB: {name: United Kingdom, emergency: {en: "999 or 112", ru: "999 или 112"}}',
         '  GB: {name: United Kingdom, emergency: "999", callers_law: none here}',
     )
     assert f"{COUNTRIES}:{line}: 'callers_law' must be a mapping, got text" in problems(mini_tree)
@@ -386,7 +386,7 @@ def test_a_callers_law_that_is_not_a_locale_map(mini_tree: Path) -> None:
 def test_a_callers_law_for_a_locale_that_does_not_exist_or_missing_one(mini_tree: Path) -> None:
     edit(mini_tree, COUNTRIES, "countries:", LAW)
     gb = '  GB:\n    name: United Kingdom\n    emergency: "999"\n    callers_law:\n      en: "No such law."\n      de: "Kein Gesetz."'
-    edit(mini_tree, COUNTRIES, '  GB: {name: United Kingdom, emergency: "999 or 112"}', gb)
+    edit(mini_tree, COUNTRIES, '  GB: {name: United Kingdom, emergency: {en: "999 or 112", ru: "999 или 112"}}', gb)
     lines = (mini_tree / COUNTRIES).read_text().splitlines()
     de, key = lines.index('      de: "Kein Gesetz."') + 1, lines.index("    callers_law:") + 1
     found = problems(mini_tree)
@@ -411,7 +411,7 @@ def test_the_line_is_filled_by_country_like_the_number(mini_tree: Path) -> None:
     edit(
         mini_tree,
         COUNTRIES,
-        '  GB: {name: United Kingdom, emergency: "999 or 112"}',
+        '  GB: {name: United Kingdom, emergency: {en: "999 or 112", ru: "999 или 112"}}',
         '  GB: {name: United Kingdom, emergency: "999", callers_law: {en: "No such law in the UK.", ru: "Нет."}}',
     )
     engine = Engine(load_content(mini_tree))
@@ -419,3 +419,71 @@ def test_the_line_is_filled_by_country_like_the_number(mini_tree: Path) -> None:
     assert engine.handle(Incoming(text="not breathing"), session)[-1].text.endswith("Police? Laws differ.")
     engine.handle(Incoming(text="/country GB"), session)
     assert engine.handle(Incoming(text="not breathing"), session)[-1].text.endswith("Police? No such law in the UK.")
+
+
+# --- a country's emergency numbers per locale ---------------------------------------------------------------
+
+GB = '  GB: {name: United Kingdom, emergency: {en: "999 or 112", ru: "999 или 112"}}'
+
+
+def gb(mini_tree: Path, emergency: str) -> dict[str, int]:
+    """Write GB's emergency key as the given block lines; return the line of each of them by its first word."""
+    edit(mini_tree, COUNTRIES, GB, "  GB:\n    name: United Kingdom\n" + emergency)
+    lines = (mini_tree / COUNTRIES).read_text().splitlines()
+    return {line.split(":")[0].strip(): i + 1 for i, line in enumerate(lines) if line.startswith("    ")}
+
+
+def test_a_translation_that_changes_a_number(mini_tree: Path) -> None:
+    at = gb(mini_tree, '    emergency:\n      en: "999 or 112"\n      ru: "998 или 112"\n')
+    want = "country GB emergency for 'ru' names the numbers 112, 998 but 'en' names 112, 999: a translation must keep every number"
+    assert f"{COUNTRIES}:{at['ru']}: {want}" in problems(mini_tree)
+
+
+def test_a_translation_that_drops_a_number(mini_tree: Path) -> None:
+    at = gb(mini_tree, '    emergency:\n      en: "999 or 112"\n      ru: "999"\n')
+    want = "country GB emergency for 'ru' names the numbers 999 but 'en' names 112, 999: a translation must keep every number"
+    assert problems(mini_tree) == [f"{COUNTRIES}:{at['ru']}: {want}"]
+
+
+def test_emergency_texts_for_no_locale_without_en_or_empty(mini_tree: Path) -> None:
+    at = gb(mini_tree, '    emergency:\n      en: "999 or 112"\n      ru: "999 или 112"\n      de: "999 oder 112"\n')
+    assert problems(mini_tree) == [f"{COUNTRIES}:{at['de']}: country GB emergency has text for 'de', which is not a locale"]
+
+
+def test_emergency_without_en(mini_tree: Path) -> None:
+    at = gb(mini_tree, '    emergency:\n      ru: "999 или 112"\n')
+    assert problems(mini_tree) == [f"{COUNTRIES}:{at['emergency']}: country GB emergency has no text for 'en', the default locale"]
+
+
+def test_emergency_with_an_empty_text_or_a_missing_locale(mini_tree: Path) -> None:
+    at = gb(mini_tree, '    emergency:\n      en: "999 or 112"\n      ru: ""\n')
+    found = problems(mini_tree)
+    assert f"{COUNTRIES}:{at['ru']}: country GB emergency for 'ru' must be non-empty text" in found
+    assert f"{COUNTRIES}:{at['emergency']}: country GB emergency has no text for locale 'ru'" not in found  # one problem, not two
+
+
+def test_emergency_missing_a_locale(mini_tree: Path) -> None:
+    at = gb(mini_tree, '    emergency: {en: "999 or 112"}\n')
+    assert problems(mini_tree) == [f"{COUNTRIES}:{at['emergency']}: country GB emergency has no text for locale 'ru'"]
+
+
+def test_one_emergency_text_is_numbers_only(mini_tree: Path) -> None:
+    at = gb(mini_tree, '    emergency: "999 or 112"\n')
+    want = "country GB emergency '999 or 112' has words: write numbers only, or a text per locale {en: ..., ru: ...}"
+    assert problems(mini_tree) == [f"{COUNTRIES}:{at['emergency']}: {want}"]
+    edit(mini_tree, COUNTRIES, '    emergency: "999 or 112"', '    emergency: "999, 112"')
+    assert problems(mini_tree) == []
+
+
+def test_a_country_name_per_locale(mini_tree: Path) -> None:
+    edit(mini_tree, COUNTRIES, "name: United Kingdom,", "name: {en: United Kingdom, ru: Великобритания},")
+    assert problems(mini_tree) == []
+    engine = Engine(load_content(mini_tree))
+    session = Session(locale="ru")
+    assert (
+        engine.handle(Incoming(text="/country gb"), session)[-1].text == "Номер экстренной службы для страны Великобритания: 999 или 112."
+    )
+    session = Session(locale="en")
+    assert engine.handle(Incoming(text="/country gb"), session)[-1].text == "Emergency number set for United Kingdom: 999 or 112."
+    reply = engine.handle(Incoming(text="not breathing"), session)[-1]
+    assert reply.text.startswith("1. Call 999 or 112 now.")

@@ -524,21 +524,62 @@ def _load_combo_reasons(c: _Collector, path: Path, pairs: Iterable[tuple[str, st
 
 @dataclass
 class _Countries:
-    """countries.yaml as loaded, with the lines of the callers' law texts for the checks made once locales are known."""
+    """countries.yaml as loaded, with the lines of its per-locale texts for the checks made once locales are known."""
 
     countries: dict[str, Country] = field(default_factory=dict)
     default_emergency: dict[str, str] = field(default_factory=dict)
     default_law: dict[str, str] = field(default_factory=dict)
-    # "" (the default) or a country code -> (line of its callers_law key, {locale: line})
-    law_lines: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)
+    # what ("callers_law", "country GB emergency", ...) -> (line of its key, {locale: line})
+    locale_lines: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)
     line: int = 1
 
 
 _COUNTRY_SPEC: dict[str, tuple[type | tuple[type, ...], bool]] = {
-    "name": (str, True),
-    "emergency": (str, True),
+    "name": ((str, dict), True),
+    "emergency": ((str, dict), True),
     "callers_law": (dict, False),
 }
+
+_LETTER = re.compile(r"[^\W\d_]")
+_DIGITS = re.compile(r"\d+")
+
+
+def _numbers(text: str) -> str:
+    return ", ".join(sorted(set(_DIGITS.findall(text)))) or "none"
+
+
+def _country_text(c: _Collector, raw: LDict, key: str, rel: str, code: str, out: _Countries) -> tuple[str, dict[str, str]]:
+    """A country's name or emergency: one text for every locale, or {en: ..., ru: ...}. Returns the text in the
+    default locale and the map (empty for one text). One emergency text may hold numbers only: words need a
+    translation. Every locale's emergency text must name the same numbers, so a translation never changes one."""
+    what = f"country {code} {key}"
+    value = raw[key]
+    if isinstance(value, str):
+        if not value.strip():
+            c.add(rel, line_of(raw, key), f"{what} must be non-empty text")
+        elif key == "emergency" and _LETTER.search(value):
+            c.add(
+                rel, line_of(raw, key), f"{what} {value.strip()!r} has words: write numbers only, or a text per locale {{en: ..., ru: ...}}"
+            )
+        return value.strip(), {}
+    texts = c.localized(raw, key, rel, what)
+    lines = {str(loc): line_of(value, loc) for loc in value}
+    if DEFAULT_LOCALE not in value:
+        c.add(rel, line_of(raw, key), f"{what} has no text for {DEFAULT_LOCALE!r}, the default locale")
+        lines[DEFAULT_LOCALE] = line_of(raw, key)  # said once, here, not again as a gap of the locale
+    out.locale_lines[what] = (line_of(raw, key), lines)
+    if key == "emergency" and texts:
+        base_loc = DEFAULT_LOCALE if DEFAULT_LOCALE in texts else next(iter(texts))
+        base = _numbers(texts[base_loc])
+        for loc, text in texts.items():
+            if _numbers(text) != base:
+                c.add(
+                    rel,
+                    line_of(value, loc),
+                    f"{what} for {loc!r} names the numbers {_numbers(text)} but {base_loc!r} names {base}: "
+                    "a translation must keep every number",
+                )
+    return texts.get(DEFAULT_LOCALE) or next(iter(texts.values()), ""), texts
 
 
 def _load_countries(c: _Collector, path: Path) -> _Countries:
@@ -555,31 +596,33 @@ def _load_countries(c: _Collector, path: Path) -> _Countries:
     if data.get("callers_law") is not None:
         out.default_law = c.localized(data, "callers_law", rel, "callers_law")
         out.line = line_of(data, "callers_law")
-        out.law_lines[""] = (out.line, {str(loc): line_of(data["callers_law"], loc) for loc in data["callers_law"]})
+        out.locale_lines["callers_law"] = (out.line, {str(loc): line_of(data["callers_law"], loc) for loc in data["callers_law"]})
     for code, raw in data["countries"].items():
         if not isinstance(code, str) or not re.match(r"^[A-Z]{2}$", code):
             c.add(rel, line_of(data["countries"], code), f"country code {code!r} must be two capital letters")
             continue
         if not c.fields(raw, rel, _COUNTRY_SPEC, f"country {code}"):
             continue
+        name, names = _country_text(c, raw, "name", rel, code, out)
+        emergency, emergencies = _country_text(c, raw, "emergency", rel, code, out)
         law: dict[str, str] = {}
         if raw.get("callers_law") is not None:
             law = c.localized(raw, "callers_law", rel, f"country {code} callers_law")
             lines = {str(loc): line_of(raw["callers_law"], loc) for loc in raw["callers_law"]}
-            out.law_lines[code] = (line_of(raw, "callers_law"), lines)
-        out.countries[code] = Country(code, raw["name"], raw["emergency"], law)
+            out.locale_lines[f"country {code} callers_law"] = (line_of(raw, "callers_law"), lines)
+        out.countries[code] = Country(code, name, emergency, law, names, emergencies)
     return out
 
 
 def _check_callers_law(c: _Collector, loaded: _Countries, locales: Iterable[str], used_in: str | None) -> None:
-    """Every locale has the default line (a country's own line too, where it has one), and no text is for a
-    locale that does not exist. `used_in` is a flow that says {callers_law}: then the default is required."""
+    """Every locale has the default line, and every per-locale text of countries.yaml (a country's own line,
+    name or emergency numbers) has every locale and none that does not exist. `used_in` is a flow that says
+    {callers_law}: then the default is required."""
     rel = "knowledge/countries.yaml"
     known = set(locales)
     if used_in and DEFAULT_LOCALE not in loaded.default_law:
         c.add(rel, loaded.line, f"callers_law (the default for {DEFAULT_LOCALE!r}) is missing; {used_in} says {{callers_law}}")
-    for code, (key_line, lines) in loaded.law_lines.items():
-        what = f"country {code} callers_law" if code else "callers_law"
+    for what, (key_line, lines) in loaded.locale_lines.items():
         for loc, line in lines.items():
             if LOCALE_RE.match(loc) and loc not in known:
                 c.add(rel, line, f"{what} has text for {loc!r}, which is not a locale")

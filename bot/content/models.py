@@ -104,9 +104,12 @@ FLOW_PLACEHOLDERS = ("emergency", "callers_law")
 @dataclass(frozen=True, slots=True)
 class Country:
     code: str
-    name: str
-    emergency: str
+    name: str  # in the default locale (en)
+    emergency: str  # in the default locale (en)
     callers_law: Mapping[str, str] = field(default_factory=dict)  # locale -> what the law gives people who call
+    # locale -> text; empty when the file gives one text for all (a name, or numbers only such as "112")
+    names: Mapping[str, str] = field(default_factory=dict)
+    emergencies: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +161,19 @@ class Content:
     default_callers_law: Mapping[str, str] = field(default_factory=dict)  # for a country without its own line
 
     def emergency_numbers(self, locale: str, country: str | None) -> str:
+        """The number(s) for the person's country in their language ("103 (скорая) или 112"), falling back
+        like every text; with no country, the locale's default line."""
         if country and country in self.countries:
-            return self.countries[country].emergency
+            own = self.countries[country]
+            return self._localized(own.emergencies, locale) or own.emergency
         return self.default_emergency.get(locale) or self.default_emergency.get(self.default_locale, "112")
+
+    def country_name(self, locale: str, country: str) -> str:
+        own = self.countries[country]
+        return self._localized(own.names, locale) or own.name
+
+    def _localized(self, texts: Mapping[str, str], locale: str) -> str:
+        return next((texts[code] for code in self.chain(locale) if texts.get(code)), "")
 
     def callers_law(self, locale: str, country: str | None) -> str:
         """What the law of the person's country gives someone who calls for help; with no country (or none
