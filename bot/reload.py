@@ -6,6 +6,7 @@ import asyncio
 import logging
 from pathlib import Path
 
+from . import metrics
 from .content import validate_content
 from .engine import Bundle, Engine
 
@@ -42,9 +43,11 @@ class ContentReloader:
             for problem in errors:
                 log.error("content reload refused: %s", problem)
             log.error("content reload refused: %d error(s); still serving the previous content", len(errors))
+            metrics.reload(False)
             return False
         self.engine.swap(Bundle(content))
         log.info("content reloaded: %d flows, %d locales", len(content.flows), len(content.locales))
+        metrics.reload(True)
         return True
 
     async def reload(self) -> bool:

@@ -29,6 +29,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
+from .. import metrics
 from ..engine import Engine, Incoming, Reply
 from ..privacy import Pseudonymizer
 from ..session import Session
@@ -167,6 +168,7 @@ class TelegramBot:
             await self.on_message(update.message)
         else:
             return  # edited messages, channel posts, ...: not for us
+        metrics.update(kind, time.perf_counter() - started)
         log.debug("update handled", extra=fields(update=kind, ms=round((time.perf_counter() - started) * 1000, 2)))
 
     async def on_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -175,7 +177,7 @@ class TelegramBot:
         if isinstance(error, Forbidden):
             log.info("the user blocked the bot", extra=fields(error="Forbidden"))
         else:
-            log.error("update failed", extra=fields(error=type(error).__name__))
+            log.error("update failed", exc_info=error)  # the filter keeps the type and the frames (file:line:function) only
 
     async def on_message(self, message: Message) -> None:
         chat = message.chat
@@ -230,6 +232,7 @@ class TelegramBot:
             await self.send(chat_id, reply)
 
     def count(self, replies: list[Reply]) -> None:
+        metrics.replies(replies, self.engine.content.flows)
         day = time.strftime("%Y-%m-%d", time.gmtime())
         for reply in replies:
             topic = "smalltalk" if reply.kind == "smalltalk" else reply.id or reply.kind  # small talk is never a topic

@@ -22,6 +22,7 @@ from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import BaseUpdateProcessor
 from telegram.request import HTTPXRequest
 
+from .. import metrics
 from .logs import fields
 
 log = logging.getLogger("hrbot.telegram")
@@ -101,10 +102,13 @@ async def with_retries(method: str, call: Callable[[], Awaitable[T]], *, retries
         try:
             return await call()
         except BadRequest:  # a subclass of NetworkError, but retrying cannot fix it
+            metrics.send_failure(method)
             raise
         except NetworkError as exc:
             if attempt >= retries:
+                metrics.send_failure(method)
                 raise
+            metrics.send_retry(method)
             log.warning("send failed, retrying", extra=fields(method=method, attempt=attempt + 1, error=type(exc).__name__))
             await asyncio.sleep(delay * (1 + random.random() / 4))
             delay *= 2
