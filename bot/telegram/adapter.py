@@ -31,6 +31,7 @@ from telegram.request import HTTPXRequest
 
 from .. import metrics
 from ..engine import Engine, Incoming, Reply
+from ..errors import frames
 from ..privacy import Pseudonymizer
 from ..session import Session
 from ..storage import CounterKey, Store
@@ -177,7 +178,7 @@ class TelegramBot:
         if isinstance(error, Forbidden):
             log.info("the user blocked the bot", extra=fields(error="Forbidden"))
         else:
-            log.error("update failed", exc_info=error)  # the filter keeps the type and the frames (file:line:function) only
+            log.error("update failed", extra=fields(error=type(error).__name__, frames=frames(error) if error else "none"))
 
     async def on_message(self, message: Message) -> None:
         chat = message.chat
