@@ -65,7 +65,7 @@ def write_card(url: str, title: str, tagline: str, path: Path) -> None:
     buffer.seek(0)
     qr = Image.open(buffer).convert("RGB")
     side = min(width - 2 * margin, height - y - 420)
-    qr = qr.resize((side, side), Image.NEAREST)
+    qr = qr.resize((side, side), Image.Resampling.NEAREST)
     y += 40
     card.paste(qr, ((width - side) // 2, y))
     y += side + 50

@@ -296,7 +296,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(f"chart: {args.chart} ({drawn} line(s) by {args.by})", file=sys.stderr)
     if args.unanswered:
         header: tuple[str, ...] = ("count", "first", "last", "text")
-        rows = [(str(u.count), u.first, u.last, u.text) for u in found]
+        rows: list[tuple[str, ...]] = [(str(u.count), u.first, u.last, u.text) for u in found]
     else:
         header = ("day", "locale", "target", "campaign", "count")
         rows = [(k.day, k.locale, k.target, k.campaign, str(n)) for k, n in found]

@@ -119,7 +119,7 @@ class Engine:
         """The fixed reply to a turn that failed: the emergency number and the menu button. Built from as little
         as possible (a broken content still gets the built-in text and 112)."""
         content = self.bundle.content
-        code = locale if locale in content.locales else content.default_locale
+        code = locale if locale and locale in content.locales else content.default_locale
         text = FAILURE_TEXTS.get(code) or FAILURE_TEXTS["en"]
         label, number = FAILURE_MENU.get(code) or FAILURE_MENU["en"], FAILURE_NUMBER
         try:
@@ -248,7 +248,7 @@ class _Turn:
             talk = self.smalltalk(d.id)
             if talk is not None:
                 return [self.reply(talk, (self.menu_button(),), kind="smalltalk", id=d.id)]
-        if d.kind == "flow" and d.id in self.content.flows:
+        if d.kind == "flow" and d.id and d.id in self.content.flows:
             return [self.start_flow(self.content.flows[d.id])]
         if d.kind == "answer" and d.id:
             entry = self.content.entry(self.locale, d.id)

@@ -107,7 +107,7 @@ def parse_yaml(text: str) -> Any:
         # A first pass over the events finds anchors where they are written, before any expansion.
         for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise YamlFileError(event.start_mark.line + 1, "anchors and aliases are not allowed")
+                raise YamlFileError(event.start_mark.line + 1 if event.start_mark else 1, "anchors and aliases are not allowed")
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

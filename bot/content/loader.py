@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,7 @@ class _Collector:
         self.problems.extend(problems)
         return data
 
-    def fields(self, data: Any, path: str, spec: dict[str, tuple[type | tuple[type, ...], bool]], what: str) -> bool:
+    def fields(self, data: Any, path: str, spec: Mapping[str, tuple[type | tuple[type, ...], bool]], what: str) -> bool:
         """Check a mapping's keys and value types. Returns False if it is not usable."""
         if not isinstance(data, dict):
             self.add(path, line_of(data), f"{what} must be a mapping, got {_typename(data)}")
@@ -272,7 +272,7 @@ def _load_strings(c: _Collector, path: Path, locale: str) -> tuple[dict[str, str
             c.add(rel, line_of(data, key), f"string {key!r} is over Telegram's {MESSAGE_LIMIT:,} characters")
         if not c.untranslated(value, rel, line_of(data, key), f"string {key!r}", locale):
             out[str(key)] = value.strip()
-    return out, dict(data.key_lines)
+    return out, dict(getattr(data, "key_lines", {}))
 
 
 def _load_synonyms(c: _Collector, path: Path) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:

@@ -113,7 +113,9 @@ class Model:
         idf = np.ones(len(vocab), dtype=np.float32)
         for i, d in df.items():
             idf[i] = math.log((1 + n) / (1 + d)) + 1.0
-        data, indices, indptr = [], [], [0]
+        data: list[float] = []
+        indices: list[int] = []
+        indptr = [0]
         for counts in rows:
             vals = np.array([(1.0 + math.log(c)) * idf[i] for i, c in counts.items()], dtype=np.float32)
             norm = float(np.sqrt(np.dot(vals, vals))) or 1.0

@@ -83,7 +83,7 @@ class TelegramBot:
 
     def _build(self) -> Application:
         s = self.settings
-        timeouts = {
+        timeouts: dict[str, float] = {
             "connect_timeout": s.connect_timeout,
             "read_timeout": s.read_timeout,
             "write_timeout": s.write_timeout,
@@ -94,8 +94,8 @@ class TelegramBot:
             .token(s.token)
             .base_url(s.base_url)
             .base_file_url(s.base_file_url)
-            .request(HTTPXRequest(connection_pool_size=s.concurrency, **timeouts))
-            .get_updates_request(UpdatesRequest(connection_pool_size=2, **timeouts))
+            .request(HTTPXRequest(connection_pool_size=s.concurrency, **timeouts))  # type: ignore[arg-type]
+            .get_updates_request(UpdatesRequest(connection_pool_size=2, **timeouts))  # type: ignore[arg-type]
             .rate_limiter(AIORateLimiter(overall_max_rate=s.rate_limit, max_retries=s.max_retry_after))
             .concurrent_updates(ChatOrderedProcessor(s.concurrency))
             .build()
@@ -263,7 +263,7 @@ class TelegramBot:
         name = "@" + (bot.username or "").lower()
         if name == "@":
             return False
-        kinds = [MessageEntity.MENTION, MessageEntity.BOT_COMMAND, MessageEntity.TEXT_MENTION]
+        kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.BOT_COMMAND, MessageEntity.TEXT_MENTION]
         found = message.parse_entities(kinds) if message.text else message.parse_caption_entities(kinds)
         for entity, value in found.items():
             if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None and entity.user.id == bot.id:

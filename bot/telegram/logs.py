@@ -61,8 +61,8 @@ class PrivacyFilter(logging.Filter):
         if record.exc_info:
             exc = record.exc_info[1]
             if exc is not None:  # the type and where it was raised; never its message, never a local
-                record.__dict__.setdefault("fields", {})
-                record.fields = {**record.fields, "error": type(exc).__name__, "frames": frames(exc)}
+                known = record.__dict__.get("fields") or {}
+                record.__dict__["fields"] = {**known, "error": type(exc).__name__, "frames": frames(exc)}
             record.exc_info = None
         record.exc_text = None
         record.stack_info = None

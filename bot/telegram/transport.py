@@ -32,7 +32,7 @@ T = TypeVar("T")
 class UpdatesRequest(HTTPXRequest):
     """HTTPXRequest for getUpdates that never lets one malformed update stall polling."""
 
-    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]  # issue 13 item 15
         try:
             data = json.loads(payload.decode("utf-8", "replace"))
         except ValueError:
@@ -66,7 +66,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:  # type: ignore[misc]  # issue 13 item 15
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await super().process_update(update, coroutine)
