@@ -174,15 +174,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .telegram import TelegramBot, run, setup_logging
 
     setup_logging(settings.log_level, secrets=[settings.token, settings.secret_token or ""])
-    try:
-        engine = _engine(args)
-        pepper = load_pepper(path=pepper_path_for(settings.database))
-        store = open_store(settings.database, pepper=pepper)
-    except ConfigError as exc:
-        print(f"hrbot run: {exc}", file=sys.stderr)
-        return 2
     stop_metrics = None
-    if settings.metrics_port is not None:
+    if settings.metrics_port is not None:  # first: a port that is taken is found before the slow start
         try:
             stop_metrics = metrics.serve(settings.metrics_port, settings.metrics_listen)
         except OSError as exc:
@@ -190,10 +183,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"hrbot run: --metrics-port: cannot listen on {where}: {exc.strerror}", file=sys.stderr)
             return 1
     try:
-        return run(TelegramBot(engine, store, pepper, settings), ContentReloader(engine, Path(args.content)), watch=settings.watch)
-    except StartError as exc:
-        print(f"hrbot run: {exc}", file=sys.stderr)
-        return 1
+        try:
+            engine = _engine(args)
+            pepper = load_pepper(path=pepper_path_for(settings.database))
+            store = open_store(settings.database, pepper=pepper)
+        except ConfigError as exc:
+            print(f"hrbot run: {exc}", file=sys.stderr)
+            return 2
+        try:
+            return run(TelegramBot(engine, store, pepper, settings), ContentReloader(engine, Path(args.content)), watch=settings.watch)
+        except StartError as exc:
+            print(f"hrbot run: {exc}", file=sys.stderr)
+            return 1
     finally:
         if stop_metrics is not None:
             stop_metrics()

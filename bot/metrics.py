@@ -6,7 +6,7 @@ bug elsewhere cannot grow a label without bound. The calls are cheap and never r
 them as it goes (adapter, transport, storage, reload); the metrics server runs in its own thread.
 
     hrbot_updates_total{kind}                  updates handled: message, button, other
-    hrbot_update_seconds{kind}                 from an update's arrival to its last reply sent (histogram)
+    hrbot_update_seconds{kind}                 handling one update: from its turn to its last reply sent (histogram)
     hrbot_replies_total{kind}                  replies by kind: answer, emergency, flow, combo, fallback, ...
     hrbot_emergencies_total{flow}              emergency steps shown, by emergency flow
     hrbot_send_retries_total{method}           Bot API calls retried (network errors, 5xx)
@@ -34,7 +34,7 @@ OTHER = "other"
 UPDATES = Counter("hrbot_updates", "Updates handled, by kind", ["kind"])
 UPDATE_SECONDS = Histogram(
     "hrbot_update_seconds",
-    "Seconds from an update's arrival to its replies sent",
+    "Seconds handling an update, from its turn (after earlier updates of its chat) to its replies sent",
     ["kind"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )

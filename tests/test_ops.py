@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 import re
 import signal
 import socket
@@ -23,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fakebotapi import FakeBotAPI, command, message
-from harness import MINI, ROOT, WAIT, hrbot_env, running
+from harness import MINI, ROOT, TOKEN, WAIT, hrbot_env, running
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -227,3 +228,22 @@ def test_metrics_serve_and_stop() -> None:
     assert 'hrbot_reloads_total{result="refused"}' in body
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=WAIT)
+
+
+def test_a_metrics_port_that_is_taken_is_one_line_exit_1(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = [sys.executable, "-m", "bot.cli", "--content", str(MINI), "run", "--database", str(tmp_path / "hrbot.db")]
+        done = subprocess.run(
+            [*argv, "--metrics-port", str(port)], env=hrbot_env_for_nothing(), cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"hrbot run: --metrics-port: cannot listen on 127.0.0.1:{port}: ")
+
+
+def hrbot_env_for_nothing() -> dict[str, str]:
+    """An environment with a well-formed token and no Bot API: the run must end before it is needed."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL", "HRBOT_"))}
+    return {**base, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "http://127.0.0.1:9"}
