@@ -43,12 +43,13 @@ def _allowed_hosts() -> set[str]:
 
 def _is_loopback(host: object) -> bool:
     text = host.decode() if isinstance(host, bytes) else str(host)
-    if text in _ALLOWED:
+    if text in _ALLOWED or not text:  # "" : a server binding every interface, not a connection
         return True
     try:
-        return ipaddress.ip_address(text.split("%")[0]).is_loopback
+        address = ipaddress.ip_address(text.split("%")[0])
     except ValueError:
         return False
+    return address.is_loopback or address.is_unspecified  # 0.0.0.0 and :: are this machine
 
 
 _ALLOWED = _allowed_hosts()

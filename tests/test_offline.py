@@ -22,6 +22,7 @@ def test_a_name_is_refused_before_any_lookup() -> None:
     with pytest.raises(RealNetworkError, match=r"api\.telegram\.org"):
         socket.getaddrinfo("api.telegram.org", 443)
     assert socket.getaddrinfo("127.0.0.1", 80) and socket.getaddrinfo("localhost", 80)
+    assert socket.getaddrinfo("0.0.0.0", 80, flags=socket.AI_PASSIVE)  # binding a server stays possible
 
 
 async def test_the_real_bot_api_is_out_of_reach_and_the_fake_one_works(api: FakeBotAPI) -> None:
