@@ -13,8 +13,12 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.cli import build_parser
@@ -143,3 +147,15 @@ def test_the_operating_guide_names_real_flags_and_variables() -> None:
     hrbot_vars(re.findall(r"\b((?:HRBOT|TELEGRAM)_[A-Z_]+)\b", guide))
     for option in OPTIONS:  # every setting is documented
         assert option.env is None or option.env in guide, option.env
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
+    """`systemd-analyze verify` on an instance of the template, pointed at this checkout's hrbot."""
+    hrbot = Path(sys.executable).with_name("hrbot")
+    unit = (DEPLOY / "hrbot@.service").read_text().replace("/opt/hrbot/.venv/bin/hrbot", str(hrbot))
+    (tmp_path / "hrbot@.service").write_text(unit)
+    done = subprocess.run(
+        ["systemd-analyze", "verify", str(tmp_path / "hrbot@1.service")], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert done.returncode == 0 and "hrbot@" not in done.stderr, done.stderr
