@@ -1,5 +1,5 @@
 # make run   - the bot: terminal chat without TELEGRAM_BOT_TOKEN, Telegram with it
-# make test  - every check: ruff, content validation, matching evaluation, pytest
+# make test  - every check: ruff, mypy, content validation, matching evaluation, pytest
 # make bench - every benchmark, printed as one table
 # make soak  - the full soak run: 50,000 updates from 1,000 chats through the webhook (make test runs a short one)
 PYTHON ?= python3
@@ -26,6 +26,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 validate: $(STAMP)
 	$(BIN)/hrbot validate

@@ -161,7 +161,7 @@ def _write_png(url: str, text: CardText, path: Path) -> None:
     buffer = io.BytesIO()
     segno.make(url, error="m").save(buffer, kind="png", scale=20, border=2)
     buffer.seek(0)
-    qr = Image.open(buffer).convert("RGB").resize((side, side), Image.NEAREST)
+    qr = Image.open(buffer).convert("RGB").resize((side, side), Image.Resampling.NEAREST)
     card.paste(qr, ((width - side) // 2, y))
     y += side + 30
     y = block(scan, fonts["scan"], 52, y, fill="#222222") + 18

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import ContentError
+from .errors import ConfigError, ContentError
+from .settings import BY_FIELD, OPTIONS, resolve
 
 
 def default_root() -> Path:
@@ -152,39 +153,45 @@ def cmd_test_conversations(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .errors import ConfigError
-    from .privacy import load_pepper
-    from .storage import open_store, pepper_path_for
-    from .telegram import Settings, StartError, TelegramBot, read_token, run, setup_logging
+    from .errors import StartError
+    from .settings import load_settings
 
-    try:
-        token = read_token(os.environ)
-        settings = Settings(
-            token=token,
-            api_url=args.api_url,
-            webhook_url=args.webhook,
-            listen=args.listen,
-            port=args.port,
-            secret_token=args.secret_token or None,
-            max_connections=args.max_connections,
-            drop_pending_updates=args.drop_pending_updates,
-            keep_unanswered=args.keep_unanswered,
-            session_ttl=args.session_ttl,
-        )
-        setup_logging(args.log_level, secrets=[token, settings.secret_token or ""])
-        engine = _engine(args)
-        pepper = load_pepper(path=pepper_path_for(args.database))
-        store = open_store(args.database, pepper=pepper)
-    except ConfigError as exc:  # the messages never hold the token, the pepper or a password
+    try:  # every setting is checked before anything starts: a bad one is one line, exit 2
+        settings = load_settings(vars(args), os.environ)
+    except ConfigError as exc:  # the messages never hold the token, the secret or a password
         print(f"hrbot run: {exc}", file=sys.stderr)
         return 2
+    from . import metrics
+    from .privacy import load_pepper
     from .reload import ContentReloader
+    from .storage import open_store, pepper_path_for
+    from .telegram import TelegramBot, run, setup_logging
 
+    setup_logging(settings.log_level, secrets=[settings.token, settings.secret_token or ""])
+    stop_metrics = None
+    if settings.metrics_port is not None:  # first: a port that is taken is found before the slow start
+        try:
+            stop_metrics = metrics.serve(settings.metrics_port, settings.metrics_listen)
+        except OSError as exc:
+            where = f"{settings.metrics_listen}:{settings.metrics_port}"
+            print(f"hrbot run: --metrics-port: cannot listen on {where}: {exc.strerror}", file=sys.stderr)
+            return 1
     try:
-        return run(TelegramBot(engine, store, pepper, settings), ContentReloader(engine, Path(args.content)), watch=args.watch)
-    except StartError as exc:
-        print(f"hrbot run: {exc}", file=sys.stderr)
-        return 1
+        try:
+            engine = _engine(args)
+            pepper = load_pepper(path=pepper_path_for(settings.database))
+            store = open_store(settings.database, pepper=pepper)
+        except ConfigError as exc:
+            print(f"hrbot run: {exc}", file=sys.stderr)
+            return 2
+        try:
+            return run(TelegramBot(engine, store, pepper, settings), ContentReloader(engine, Path(args.content)), watch=settings.watch)
+        except StartError as exc:
+            print(f"hrbot run: {exc}", file=sys.stderr)
+            return 1
+    finally:
+        if stop_metrics is not None:
+            stop_metrics()
 
 
 def cmd_link(args: argparse.Namespace) -> int:
@@ -239,7 +246,6 @@ def cmd_stats(args: argparse.Namespace) -> int:
     import csv
     from datetime import date
 
-    from .errors import ConfigError
     from .storage import StorageError, is_postgres, open_store, sqlite_path
 
     if args.since is not None:
@@ -248,7 +254,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"hrbot stats: --since wants a day as YYYY-MM-DD, not {args.since!r}", file=sys.stderr)
             return 2
-    database = args.database
+    try:
+        database = str(resolve("database", args.database, os.environ))
+    except ConfigError as exc:
+        print(f"hrbot stats: {exc}", file=sys.stderr)
+        return 2
     if not is_postgres(database) and database != "memory" and not sqlite_path(database).is_file():
         print(f"hrbot stats: no database at {sqlite_path(database)} (give --database or DATABASE_URL)", file=sys.stderr)
         return 1
@@ -281,7 +291,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(f"chart: {args.chart} ({drawn} line(s) by {args.by})", file=sys.stderr)
     if args.unanswered:
         header: tuple[str, ...] = ("count", "first", "last", "text")
-        rows = [(str(u.count), u.first, u.last, u.text) for u in found]
+        rows: list[tuple[str, ...]] = [(str(u.count), u.first, u.last, u.text) for u in found]
     else:
         header = ("day", "locale", "target", "campaign", "count")
         rows = [(k.day, k.locale, k.target, k.campaign, str(n)) for k, n in found]
@@ -362,56 +372,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="transcript files or folders")
     p.set_defaults(func=cmd_test_conversations)
 
-    p = sub.add_parser("run", help="run the Telegram bot (long polling; --webhook URL for webhook mode); needs TELEGRAM_BOT_TOKEN")
-    p.add_argument("--webhook", metavar="URL", help="public https URL Telegram posts updates to (webhook mode)")
-    p.add_argument("--listen", default="127.0.0.1", help="address the webhook server binds (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8443, help="port the webhook server binds (default 8443)")
-    p.add_argument(
-        "--secret-token",
-        default=os.environ.get("TELEGRAM_WEBHOOK_SECRET", ""),
-        help="secret Telegram sends with each webhook call (env TELEGRAM_WEBHOOK_SECRET; random if unset)",
+    p = sub.add_parser(
+        "run",
+        help="run the Telegram bot (long polling; --webhook URL for webhook mode); needs TELEGRAM_BOT_TOKEN",
+        description="Run the Telegram bot. The token comes from TELEGRAM_BOT_TOKEN or TELEGRAM_BOT_TOKEN_FILE, never from a flag. "
+        "Every flag has an environment variable; the flag wins.",
     )
-    p.add_argument("--max-connections", type=int, default=40, help="webhook connections Telegram may open (1-100)")
-    p.add_argument("--drop-pending-updates", action="store_true", help="discard updates that arrived while the bot was down")
-    p.add_argument(
-        "--session-ttl",
-        type=float,
-        default=float(os.environ.get("HRBOT_SESSION_TTL", "3600")),
-        metavar="SECONDS",
-        help="delete a session after this long without a message (env HRBOT_SESSION_TTL; default 3600)",
-    )
-    p.add_argument("--watch", action="store_true", help="reload the content when a file changes (SIGHUP always reloads)")
-    p.add_argument(
-        "--keep-unanswered",
-        action="store_true",
-        default=os.environ.get("HRBOT_KEEP_UNANSWERED", "") in ("1", "true", "yes"),
-        help="keep questions the bot could not answer, scrubbed, once several people asked them (env HRBOT_KEEP_UNANSWERED; off)",
-    )
-    p.add_argument(
-        "--api-url",
-        default=os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org"),
-        help="root of the Bot API server (env TELEGRAM_API_URL); /bot<token>/<method> is appended",
-    )
-    p.add_argument(
-        "--database",
-        default=os.environ.get("DATABASE_URL", "data/hrbot.db"),
-        help="SQLite path or postgresql:// URL (env DATABASE_URL; default data/hrbot.db)",
-    )
-    p.add_argument(
-        "--log-level",
-        type=str.upper,
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        default=os.environ.get("HRBOT_LOG_LEVEL", "INFO").upper(),
-        help="log level (env HRBOT_LOG_LEVEL; default INFO)",
-    )
+    for option in OPTIONS:  # flags, variables and defaults are written once, in bot.settings
+        if option.switch:
+            p.add_argument(option.flag, dest=option.field, action="store_true", default=None, help=option.describe())
+        else:
+            p.add_argument(option.flag, dest=option.field, metavar=option.metavar, help=option.describe())
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("stats", help="aggregate counts (day, locale, topic or flow, campaign) as a table")
-    p.add_argument(
-        "--database",
-        default=os.environ.get("DATABASE_URL", "data/hrbot.db"),
-        help="SQLite path or postgresql:// URL (env DATABASE_URL; default data/hrbot.db)",
-    )
+    p.add_argument("--database", metavar=BY_FIELD["database"].metavar, help=BY_FIELD["database"].describe())
     p.add_argument("--since", metavar="YYYY-MM-DD", help="only days from this one on")
     p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     p.add_argument("--unanswered", action="store_true", help="list the kept unanswered questions instead (if collecting is on)")

@@ -7,15 +7,32 @@ An emergency message interrupts any flow at any step.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import dialogue
 from .content import Content, Entry, Flow, Step
 from .content.models import CB_MENU, CB_STOP, button_data, cb_entry, cb_flow, cb_more
+from .errors import frames
 from .links import parse_payload
 from .matching import Decision, MatchIndex
 from .session import Session
+
+log = logging.getLogger("hrbot.engine")
+
+# The reply when a turn failed: fixed text, so that it cannot fail in turn. The content may override it with a
+# `turn_failed` string; {emergency} is the number for the person's locale or country.
+FAILURE_TEXTS = {
+    "en": "Sorry, something went wrong on my side and I could not answer that. If someone is in danger, call {emergency} now. "
+    "You can try again, or open the menu.",
+    "ru": "Извини, у меня что-то сломалось, и я не смог ответить. Если кто-то в опасности, звони {emergency} прямо сейчас. "
+    "Можно попробовать ещё раз или открыть меню.",
+    "uk": "Вибач, у мене щось зламалося, і я не зміг відповісти. Якщо хтось у небезпеці, телефонуй {emergency} просто зараз. "
+    "Можна спробувати ще раз або відкрити меню.",
+}
+FAILURE_MENU = {"en": "☰ Menu", "ru": "☰ Меню", "uk": "☰ Меню"}
+FAILURE_NUMBER = "112"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +53,7 @@ class Reply:
     text: str
     buttons: tuple[ReplyButton, ...] = ()
     emergency: bool = False
-    kind: str = "notice"  # emergency|flow|answer|combo|clarify|fallback|smalltalk|command|notice|forget
+    kind: str = "notice"  # emergency|flow|answer|combo|clarify|fallback|smalltalk|command|notice|forget|error
     id: str | None = None  # entry or flow id, for counters and tests
     locale: str = "en"
     campaign: str | None = None
@@ -70,8 +87,11 @@ class Engine:
     def notice(self, key: str, session: Session, locale_hint: str | None = None) -> Reply:
         """A UI string (e.g. `not_text`, `group_hint`) in the session's locale, for adapters; id = the key."""
         bundle = self.bundle
-        locale = self._locale(bundle, session, locale_hint, None)
-        return dataclasses.replace(_Turn(bundle, session, locale).notice(key), id=key)
+        try:
+            locale = self._locale(bundle, session, locale_hint, None)
+            return dataclasses.replace(_Turn(bundle, session, locale).notice(key), id=key)
+        except Exception as exc:
+            return self._failed(exc, session, locale_hint)[0]
 
     def classify(self, text: str, locale: str | None = None) -> Decision:
         return self.bundle.index.classify(text, locale, default_locale=self.content.default_locale)
@@ -79,6 +99,39 @@ class Engine:
     # --- entry point --------------------------------------------------------------------------------------
 
     def handle(self, incoming: Incoming, session: Session) -> list[Reply]:
+        """The replies to one message or button press. Never raises: a failed turn gets `failure_replies`, and
+        the log gets the exception's type and frames (no message, no locals: they may hold what was typed)."""
+        try:
+            return self._handle(incoming, session)
+        except Exception as exc:
+            return self._failed(exc, session, incoming.locale_hint)
+
+    def _failed(self, exc: Exception, session: Session, hint: str | None) -> list[Reply]:
+        log.error("turn failed", extra={"fields": {"error": type(exc).__name__, "frames": frames(exc)}})
+        dialogue.leave(session)  # a half-done step could fail again on every message: start afresh
+        try:
+            locale = self._locale(self.bundle, session, hint, None)
+        except Exception:
+            locale = None
+        return self.failure_replies(locale, session.country)
+
+    def failure_replies(self, locale: str | None = None, country: str | None = None) -> list[Reply]:
+        """The fixed reply to a turn that failed: the emergency number and the menu button. Built from as little
+        as possible (a broken content still gets the built-in text and 112)."""
+        content = self.bundle.content
+        code = locale if locale and locale in content.locales else content.default_locale
+        text = FAILURE_TEXTS.get(code) or FAILURE_TEXTS["en"]
+        label, number = FAILURE_MENU.get(code) or FAILURE_MENU["en"], FAILURE_NUMBER
+        try:
+            strings, default = content.locales[code].strings, content.locales[content.default_locale].strings
+            text = strings.get("turn_failed") or text
+            label = strings.get("button_menu") or default.get("button_menu") or label
+            number = content.emergency_numbers(code, country) or number
+        except Exception:  # pragma: no cover - a content so broken that even this fails
+            log.error("failure reply built from the defaults")
+        return [Reply(text.replace("{emergency}", number), (ReplyButton(label, CB_MENU),), kind="error", locale=code)]
+
+    def _handle(self, incoming: Incoming, session: Session) -> list[Reply]:
         bundle = self.bundle  # one consistent view for the whole message, even if a reload happens meanwhile
         if incoming.button is not None:
             locale = self._locale(bundle, session, incoming.locale_hint, None)
@@ -197,7 +250,7 @@ class _Turn:
             talk = self.smalltalk(d.id)
             if talk is not None:
                 return [self.reply(talk, (self.menu_button(),), kind="smalltalk", id=d.id)]
-        if d.kind == "flow" and d.id in self.content.flows:
+        if d.kind == "flow" and d.id and d.id in self.content.flows:
             return [self.start_flow(self.content.flows[d.id])]
         if d.kind == "answer" and d.id:
             entry = self.content.entry(self.locale, d.id)

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import ConfigError
+from .errors import PepperError
 
 
 class Pseudonymizer:
@@ -30,10 +30,6 @@ PEPPER_MIN_BYTES = 16
 DEFAULT_PEPPER_PATH = Path("data") / "pepper"
 
 log = logging.getLogger("hrbot.privacy")
-
-
-class PepperError(ConfigError):
-    """The pepper is missing, unreadable or too short. The message never contains the pepper."""
 
 
 def _decode(raw: bytes, source: str) -> bytes:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from pathlib import Path
 
+from . import metrics
 from .content import validate_content
 from .engine import Bundle, Engine
 
@@ -46,13 +47,16 @@ class ContentReloader:
                 for problem in errors:  # file:line: message; content text only, never anything a person typed
                     log.error("content reload refused: %s", problem)
                 log.error("content reload refused: %d error(s); still serving the previous content", len(errors))
+                metrics.reload(False)
                 return False
             bundle = Bundle(content)
         except Exception as exc:  # a bug must not end the watcher or the SIGHUP handler silently
             log.error("content reload refused: %s while loading; still serving the previous content", type(exc).__name__, exc_info=True)
+            metrics.reload(False)
             return False
         self.engine.swap(bundle)
         log.info("content reloaded: %d flows, %d locales", len(content.flows), len(content.locales))
+        metrics.reload(True)
         return True
 
     async def reload(self) -> bool:

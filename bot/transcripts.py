@@ -101,7 +101,7 @@ def run_transcript(engine: Engine, path: Path, rel: str | None = None) -> Result
             replies = engine.handle(Incoming(text=str(step["user"])), session)
         last = replies[-1]
         expect = step.get("expect")
-        if isinstance(expect, dict):
+        if isinstance(expect, LDict):
             failures.extend(_check(expect, last, session, rel))
     return Result(rel, str(data.get("name") or path.stem), len(steps), tuple(failures))
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem
+from .errors import Problem, YamlFileError
 
 MAX_BYTES = 1_000_000
 
@@ -47,13 +47,6 @@ class LList(list):
 
     def line_of(self, index: int) -> int:
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
-
-
-class YamlFileError(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.message = message
 
 
 def line_of(container: Any, key: Any = None) -> int:
@@ -121,7 +114,7 @@ def parse_yaml(text: str) -> Any:
         if "&" in text or "*" in text:
             for event in yaml.parse(text, Loader=_Loader):
                 if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                    raise YamlFileError(event.start_mark.line + 1, "anchors and aliases are not allowed")
+                    raise YamlFileError(event.start_mark.line + 1 if event.start_mark else 1, "anchors and aliases are not allowed")
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

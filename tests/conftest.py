@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import ipaddress
+import os
 import resource
 import shutil
 import signal
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +19,69 @@ from bot.engine import Engine
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 SHARED = ROOT.parent / "shared"
+
+
+# --- no test reaches the real network -------------------------------------------------------------------
+# Like python-telegram-bot's OfflineRequest, but for every socket: a connect to anything but loopback (or a
+# test PostgreSQL server named in HRBOT_TEST_POSTGRES) fails at once, so a test can never talk to the real Bot
+# API by mistake, and a name that needs DNS is refused before it is looked up.
+
+
+class RealNetworkError(OSError):
+    """A test tried to reach the real network."""
+
+
+def _allowed_hosts() -> set[str]:
+    from urllib.parse import urlsplit
+
+    hosts = {"localhost"}
+    dsn = os.environ.get("HRBOT_TEST_POSTGRES", "")
+    if dsn:
+        hosts.add(urlsplit(dsn).hostname or "")
+    return hosts
+
+
+def _is_loopback(host: object) -> bool:
+    text = host.decode() if isinstance(host, bytes) else str(host)
+    if text in _ALLOWED or not text:  # "" : a server binding every interface, not a connection
+        return True
+    try:
+        address = ipaddress.ip_address(text.split("%")[0])
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified  # 0.0.0.0 and :: are this machine
+
+
+_ALLOWED = _allowed_hosts()
+_connect, _connect_ex, _getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+
+
+def _check(sock: socket.socket, address: object) -> None:
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple) and not _is_loopback(address[0]):
+        raise RealNetworkError(f"a test tried to connect to {address[0]}:{address[1]}; tests use 127.0.0.1 only")
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    _check(self, address)
+    return _connect(self, address)  # type: ignore[arg-type]
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    _check(self, address)
+    return _connect_ex(self, address)  # type: ignore[arg-type]
+
+
+def _guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> list:
+    if host is not None and not _is_loopback(host):
+        raise RealNetworkError(f"a test tried to look up {host!r}; tests use 127.0.0.1 only")
+    return _getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
 
 
 @pytest.fixture

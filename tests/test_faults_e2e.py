@@ -300,16 +300,19 @@ async def hrbot_stats(database: Path) -> dict[str, int]:
     return counts
 
 
+PERSON = 7_510_000_751  # ten digits: a timestamp or a duration in the log cannot contain them by chance
+
+
 async def test_sigterm_mid_flow_then_restart_loses_nothing(api: FakeBotAPI, tmp_path: Path) -> None:
     database = tmp_path / "hrbot.db"
     first = HrbotRun(api, database)
     try:
         await first.start()
-        assert await say(api, 751, "combo checker", timeout=20) == FIRST
+        assert await say(api, PERSON, "combo checker", timeout=20) == FIRST
         for chat_id in (752, 753):
             assert (await say(api, chat_id, "/help")).startswith(HELP)
         gate = api.hold_next("sendMessage")  # the next reply is on its way when SIGTERM comes
-        api.push(message("coke", chat_id=751))
+        api.push(message("coke", chat_id=PERSON))
         await api.wait(lambda: any(c.fault == "held" for c in api.of("sendMessage")), WAIT, "the held reply")
         first.stop()
         await first.wait_log('msg="bot stopping"')
@@ -317,18 +320,18 @@ async def test_sigterm_mid_flow_then_restart_loses_nothing(api: FakeBotAPI, tmp_
         assert await first.finish() == 0, "".join(first.log)
     finally:
         await first.kill()
-    assert [c.text.split("\n")[0] for c in api.sent(751)] == [FIRST, SECOND]
+    assert [c.text.split("\n")[0] for c in api.sent(PERSON)] == [FIRST, SECOND]
     assert await hrbot_stats(database) == {"combo-check": 2, "help": 2}  # counted before the stop: all written
 
     second = HrbotRun(api, database)
     try:
         await second.start()
-        assert (await say(api, 751, "beer", timeout=20)).startswith(RESULT)  # the same step, after the restart
+        assert (await say(api, PERSON, "beer", timeout=20)).startswith(RESULT)  # the same step, after the restart
         second.stop()
         assert await second.finish() == 0, "".join(second.log)
     finally:
         await second.kill()
-    assert [len(api.sent(c)) for c in (751, 752, 753)] == [3, 1, 1]  # nothing was delivered again after the restart
+    assert [len(api.sent(c)) for c in (PERSON, 752, 753)] == [3, 1, 1]  # nothing was delivered again after the restart
     assert await hrbot_stats(database) == {"combo-check": 3, "help": 2}
     log = "".join(first.log + second.log)
-    assert 'msg="bot stopped"' in log and "751" not in log and "coke" not in log
+    assert 'msg="bot stopped"' in log and str(PERSON) not in log and "coke" not in log

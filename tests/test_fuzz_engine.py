@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,6 +12,17 @@ from bot.engine import Engine, Incoming
 from bot.session import Session
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(autouse=True)
+def crashes_raise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Engine.handle` answers a failed turn with a fixed reply instead of raising; here a failure must show."""
+
+    def reraise(self: Engine, exc: Exception, *_: object) -> None:
+        raise exc
+
+    monkeypatch.setattr(Engine, "_failed", reraise)
+
 
 weird_text = st.one_of(
     st.text(),
@@ -52,9 +64,9 @@ def test_any_stored_session_state_is_survivable(real_engine: Engine, flow, step,
 
 def test_a_hundred_kilobyte_message_is_cut_and_fast(real_engine: Engine) -> None:
     text = ("my friend is not breathing " * 4000)[:100_000]
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time of this process: other processes on the machine do not count
     replies = real_engine.handle(Incoming(text=text), Session())
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
     assert replies[0].emergency
 
 

@@ -397,13 +397,16 @@ def test_run_without_a_good_token_exits_2_with_one_line(
     assert "short" not in err and "not a token" not in err
 
 
+POLLED, RELOADED = 5_500_000_550, 5_800_000_580  # ten digits: no timestamp or duration in the log contains them by chance
+
+
 async def test_hrbot_run_polls_answers_and_stops_on_sigterm(api: FakeBotAPI, tmp_path: Path) -> None:
     env = hrbot_env(api)
     argv = [sys.executable, "-m", "bot.cli", "--content", str(MINI), "run", "--database", str(tmp_path / "hrbot.db")]
     proc = await asyncio.create_subprocess_exec(*argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        api.push(message("he is not breathing", chat_id=550))
-        [sent] = await api.wait_sent(1, 550, timeout=20)
+        api.push(message("he is not breathing", chat_id=POLLED))
+        [sent] = await api.wait_sent(1, POLLED, timeout=20)
         assert sent.text.startswith("1. Call 112 or 911 now.")
         proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(proc.communicate(), WAIT * 2)
@@ -414,7 +417,7 @@ async def test_hrbot_run_polls_answers_and_stops_on_sigterm(api: FakeBotAPI, tmp
     log = err.decode()
     assert proc.returncode == 0, log
     assert 'msg="bot started" mode=polling' in log and 'msg="bot stopped"' in log
-    assert TOKEN not in log and "550" not in log and "breathing" not in log
+    assert TOKEN not in log and str(POLLED) not in log and "breathing" not in log
 
 
 @pytest.mark.parametrize("how", ["sighup", "watch"])
@@ -426,25 +429,36 @@ async def test_hrbot_run_reloads_content_without_losing_a_person_mid_flow(api: F
     if how == "watch":
         argv.append("--watch")
     proc = await asyncio.create_subprocess_exec(*argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines: list[str] = []
+
+    async def logged(needle: str) -> None:  # await the log line instead of sleeping for long enough
+        assert proc.stderr is not None
+        async with asyncio.timeout(20):
+            while not any(needle in line for line in lines):
+                line = await proc.stderr.readline()
+                if not line:
+                    raise AssertionError(f"hrbot run ended before logging {needle!r}:\n" + "".join(lines))
+                lines.append(line.decode())
+
     try:
-        api.push(message("combo checker", chat_id=580))
-        await api.wait_sent(1, 580, timeout=20)
-        api.push(message("coke", chat_id=580))
-        await api.wait_sent(2, 580)
+        api.push(message("combo checker", chat_id=RELOADED))
+        await api.wait_sent(1, RELOADED, timeout=20)
+        api.push(message("coke", chat_id=RELOADED))
+        await api.wait_sent(2, RELOADED)
         # A broken edit is refused: the old content keeps answering.
         combo = content / "dialogues" / "combo-check.yaml"
         good = combo.read_text()
         combo.write_text(good.replace("goto: result", "goto: nowhere"))
         if how == "sighup":
             proc.send_signal(signal.SIGHUP)
-        await asyncio.sleep(1.6)
+        await logged("content reload refused: dialogues/combo-check.yaml:")
         # A good edit is taken; the person mid-flow carries on from their step.
         combo.write_text(good.replace("Want to check another?", "Reloaded, check another?"))
         if how == "sighup":
             proc.send_signal(signal.SIGHUP)
-        await asyncio.sleep(1.6)
-        api.push(message("beer", chat_id=580))
-        sent = await api.wait_sent(3, 580)
+        await logged("content reloaded")
+        api.push(message("beer", chat_id=RELOADED))
+        sent = await api.wait_sent(3, RELOADED)
         proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(proc.communicate(), WAIT * 2)
         assert sent[2].text.startswith("Cocaine + Alcohol") and sent[2].text.endswith("Reloaded, check another?"), err.decode()
@@ -452,9 +466,9 @@ async def test_hrbot_run_reloads_content_without_losing_a_person_mid_flow(api: F
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    log = err.decode()
+    log = "".join(lines) + err.decode()
     assert "content reload refused: dialogues/combo-check.yaml:" in log and "content reloaded" in log
-    assert "580" not in log and "coke" not in log
+    assert str(RELOADED) not in log and "coke" not in log
 
 
 async def test_shipped_content_through_telegram(api: FakeBotAPI, real_engine: Engine) -> None:

@@ -95,9 +95,10 @@ def _long_number_line(text: str) -> int:
     """The line of the first plain scalar that looks like an integer too long for int() (see ValueError below)."""
     try:
         for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-            plain = isinstance(event, yaml.ScalarEvent) and not event.style  # None, or "" from libyaml
-            if plain and len(event.value) > 1000 and _INT_LIKE.match(event.value):
-                return event.start_mark.line + 1
+            if not isinstance(event, yaml.ScalarEvent) or event.style:  # plain scalars: style None, or "" from libyaml
+                continue
+            if len(event.value) > 1000 and _INT_LIKE.match(event.value):
+                return event.start_mark.line + 1 if event.start_mark else 1
     except yaml.YAMLError:
         pass
     return 1

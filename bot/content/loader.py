@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,7 +163,7 @@ class _Collector:
                 elif isinstance(value, dict | list):
                     todo.append((value, here))
 
-    def fields(self, data: Any, path: str, spec: dict[str, tuple[type | tuple[type, ...], bool]], what: str) -> bool:
+    def fields(self, data: Any, path: str, spec: Mapping[str, tuple[type | tuple[type, ...], bool]], what: str) -> bool:
         """Check a mapping's keys and value types. Returns False if it is not usable."""
         if not isinstance(data, dict):
             self.add(path, line_of(data), f"{what} must be a mapping, got {_typename(data)}")
@@ -341,7 +341,7 @@ def _load_strings(c: _Collector, path: Path, locale: str) -> tuple[dict[str, str
             c.add(rel, line_of(data, key), f"string {key!r} is over Telegram's {MESSAGE_LIMIT:,} characters")
         if not c.untranslated(value, rel, line_of(data, key), f"string {key!r}", locale):
             out[str(key)] = value.strip()
-    return out, dict(data.key_lines)
+    return out, dict(getattr(data, "key_lines", {}))
 
 
 def _load_synonyms(c: _Collector, path: Path) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
@@ -811,7 +811,8 @@ def _check_flow_links(c: _Collector, flow: Flow, raw: LDict, flows: dict[str, Fl
     for loc in flow.triggers:
         if loc not in locales:
             c.add(rel, line_of(raw["triggers"], loc), f"triggers for {loc!r}, which is not a locale")
-    raw_title = raw.get("title") if isinstance(raw.get("title"), dict) else {}
+    title_node = raw.get("title")
+    raw_title: dict[Any, Any] = title_node if isinstance(title_node, dict) else {}
     for loc in locales:
         if loc not in raw_title:  # present but untranslated was reported already
             message = f"flow has no title for {loc!r}; cards and buttons name it by a first trigger, a button label or its id"

@@ -605,5 +605,7 @@ class MatchIndex:
             li = self.locales[r.locale]
             fid, score = self._emergency(li, set(r.stems))
             if fid:
-                out.setdefault("rules", []).append([r.locale, fid, round(score, 2)])  # type: ignore[union-attr]
+                rules = out.setdefault("rules", [])
+                assert isinstance(rules, list)
+                rules.append([r.locale, fid, round(score, 2)])
         return out

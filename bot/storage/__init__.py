@@ -14,7 +14,7 @@ from typing import Any
 from .base import CounterKey, StorageError, Store, Unanswered
 from .memory import MemoryStore
 
-DEFAULT_DATABASE = "data/hrbot.db"
+DEFAULT_DATABASE = "data/hrbot.db"  # `hrbot run` and `hrbot stats` take it from here (bot.settings), DATABASE_URL over it
 
 __all__ = [
     "DEFAULT_DATABASE",
@@ -23,17 +23,11 @@ __all__ = [
     "StorageError",
     "Store",
     "Unanswered",
-    "default_database",
     "is_postgres",
     "open_store",
     "pepper_path_for",
     "sqlite_path",
 ]
-
-
-def default_database(env: dict[str, str] | os._Environ[str] | None = None) -> str:
-    env = os.environ if env is None else env
-    return env.get("DATABASE_URL") or DEFAULT_DATABASE
 
 
 def is_postgres(url_or_path: str) -> bool:

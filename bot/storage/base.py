@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..errors import HrbotError
+from .. import metrics
+from ..errors import StorageError as StorageError  # defined with the other errors; imported from here too
 from ..session import Session
 
 log = logging.getLogger("hrbot.storage")
@@ -40,10 +41,6 @@ class Unanswered:
     count: int  # how many times it was asked since it was kept (k at first)
     first: str  # YYYY-MM-DD (UTC) it was kept
     last: str  # YYYY-MM-DD (UTC) it was last asked
-
-
-class StorageError(HrbotError):
-    """A reporting query failed; the message names the backend and the error class only."""
 
 
 class Store(Protocol):
@@ -103,6 +100,7 @@ class Health:
         return not self.failing or time.monotonic() >= self._next_try
 
     def failed(self, operation: str, exc: BaseException) -> None:
+        metrics.store_fault(self.backend, operation)
         if not self.failing:
             log.warning(
                 "storage %s: %s failed (%s); degrading to no memory until the database works again",

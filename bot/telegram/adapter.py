@@ -29,7 +29,9 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
+from .. import metrics
 from ..engine import Engine, Incoming, Reply
+from ..errors import frames
 from ..privacy import Pseudonymizer
 from ..session import Session
 from ..storage import CounterKey, Store
@@ -81,7 +83,7 @@ class TelegramBot:
 
     def _build(self) -> Application:
         s = self.settings
-        timeouts = {
+        timeouts: dict[str, float] = {
             "connect_timeout": s.connect_timeout,
             "read_timeout": s.read_timeout,
             "write_timeout": s.write_timeout,
@@ -92,8 +94,8 @@ class TelegramBot:
             .token(s.token)
             .base_url(s.base_url)
             .base_file_url(s.base_file_url)
-            .request(HTTPXRequest(connection_pool_size=s.concurrency, **timeouts))
-            .get_updates_request(UpdatesRequest(connection_pool_size=2, **timeouts))
+            .request(HTTPXRequest(connection_pool_size=s.concurrency, **timeouts))  # type: ignore[arg-type]
+            .get_updates_request(UpdatesRequest(connection_pool_size=2, **timeouts))  # type: ignore[arg-type]
             .rate_limiter(AIORateLimiter(overall_max_rate=s.rate_limit, max_retries=s.max_retry_after))
             .concurrent_updates(ChatOrderedProcessor(s.concurrency))
             .build()
@@ -167,6 +169,7 @@ class TelegramBot:
             await self.on_message(update.message)
         else:
             return  # edited messages, channel posts, ...: not for us
+        metrics.update(kind, time.perf_counter() - started)
         log.debug("update handled", extra=fields(update=kind, ms=round((time.perf_counter() - started) * 1000, 2)))
 
     async def on_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -175,7 +178,7 @@ class TelegramBot:
         if isinstance(error, Forbidden):
             log.info("the user blocked the bot", extra=fields(error="Forbidden"))
         else:
-            log.error("update failed", extra=fields(error=type(error).__name__))
+            log.error("update failed", extra=fields(error=type(error).__name__, frames=frames(error) if error else "none"))
 
     async def on_message(self, message: Message) -> None:
         chat = message.chat
@@ -230,6 +233,7 @@ class TelegramBot:
             await self.send(chat_id, reply)
 
     def count(self, replies: list[Reply]) -> None:
+        metrics.replies(replies, self.engine.content.flows)
         day = time.strftime("%Y-%m-%d", time.gmtime())
         for reply in replies:
             topic = "smalltalk" if reply.kind == "smalltalk" else reply.id or reply.kind  # small talk is never a topic
@@ -259,7 +263,7 @@ class TelegramBot:
         name = "@" + (bot.username or "").lower()
         if name == "@":
             return False
-        kinds = [MessageEntity.MENTION, MessageEntity.BOT_COMMAND, MessageEntity.TEXT_MENTION]
+        kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.BOT_COMMAND, MessageEntity.TEXT_MENTION]
         found = message.parse_entities(kinds) if message.text else message.parse_caption_entities(kinds)
         for entity, value in found.items():
             if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None and entity.user.id == bot.id:

@@ -6,7 +6,8 @@ update contents or URLs with the token in their arguments, so `PrivacyFilter`:
 
 - redacts the bot token from every message;
 - drops the arguments of library records unless they are plain numbers (the template stays);
-- replaces exception info by the exception's type name (no message, no traceback).
+- replaces exception info by the exception's type name and its frames (file:line:function), without the
+  message or any local.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import sys
 import time
 from collections.abc import Iterable
 from typing import TextIO
+
+from ..errors import frames
 
 OWN = "hrbot"
 NOISY = ("httpx", "httpcore", "telegram", "tornado", "aiohttp", "asyncio")
@@ -57,9 +60,9 @@ class PrivacyFilter(logging.Filter):
         record.args = None
         if record.exc_info:
             exc = record.exc_info[1]
-            if exc is not None:
-                record.__dict__.setdefault("fields", {})
-                record.fields = {**record.fields, "error": type(exc).__name__}
+            if exc is not None:  # the type and where it was raised; never its message, never a local
+                known = record.__dict__.get("fields") or {}
+                record.__dict__["fields"] = {**known, "error": type(exc).__name__, "frames": frames(exc)}
             record.exc_info = None
         record.exc_text = None
         record.stack_info = None

@@ -17,15 +17,12 @@ from datetime import timedelta
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
+from ..errors import StartError
 from ..reload import ContentReloader
 from .adapter import ALLOWED_UPDATES, TelegramBot
 from .logs import fields
 
 log = logging.getLogger("hrbot.telegram")
-
-
-class StartError(Exception):
-    """The bot could not start (token rejected, Bot API unreachable). One line, no token."""
 
 
 async def serve(

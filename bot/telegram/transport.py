@@ -22,6 +22,7 @@ from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import BaseUpdateProcessor
 from telegram.request import HTTPXRequest
 
+from .. import metrics
 from .logs import fields
 
 log = logging.getLogger("hrbot.telegram")
@@ -31,7 +32,7 @@ T = TypeVar("T")
 class UpdatesRequest(HTTPXRequest):
     """HTTPXRequest for getUpdates that never lets one malformed update stall polling."""
 
-    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]  # issue 13 item 15
         try:
             data = json.loads(payload.decode("utf-8", "replace"))
         except ValueError:
@@ -65,7 +66,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:  # type: ignore[misc]  # issue 13 item 15
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await super().process_update(update, coroutine)
@@ -101,10 +102,13 @@ async def with_retries(method: str, call: Callable[[], Awaitable[T]], *, retries
         try:
             return await call()
         except BadRequest:  # a subclass of NetworkError, but retrying cannot fix it
+            metrics.send_failure(method)
             raise
         except NetworkError as exc:
             if attempt >= retries:
+                metrics.send_failure(method)
                 raise
+            metrics.send_retry(method)
             log.warning("send failed, retrying", extra=fields(method=method, attempt=attempt + 1, error=type(exc).__name__))
             await asyncio.sleep(delay * (1 + random.random() / 4))
             delay *= 2
