@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import ConfigError, ContentError
-from .settings import BY_FIELD, OPTIONS, resolve
+from .settings import BY_FIELD, OPTIONS, parse_duration, parse_int, parse_level, resolve
 
 
 def default_root() -> Path:
@@ -192,6 +195,59 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if stop_metrics is not None:
             stop_metrics()
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    """The web chat: the page and its JSON API on the conversation service, until SIGTERM or Ctrl-C."""
+    import asyncio
+    import signal
+
+    from .conversation import Conversation
+    from .privacy import load_pepper
+    from .storage import open_store, pepper_path_for
+    from .telegram import setup_logging
+    from .web import WebSettings, serve
+
+    setup_logging(args.log_level)
+    settings = WebSettings(listen=args.listen, port=args.port, frame_ancestors=args.frame_ancestors)
+    try:
+        engine = _engine(args)
+        pepper = load_pepper(path=pepper_path_for(args.database))
+        store = open_store(args.database, pepper=pepper)
+    except ConfigError as exc:
+        print(f"hrbot web: {exc}", file=sys.stderr)
+        return 2
+
+    async def main() -> int:
+        await store.open()
+        conversation = Conversation(engine, store, pepper, channel="web", keep_unanswered=args.keep_unanswered)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        maintenance = asyncio.create_task(
+            conversation.maintain(stop, flush_interval=1.0, sweep_interval=60.0, session_ttl=args.session_ttl)
+        )
+
+        def ready(port: int) -> None:
+            print(f"web chat on http://{args.listen}:{port}/", flush=True)
+
+        server = asyncio.create_task(serve(conversation, settings, ready=ready))
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({server, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        server.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server
+        await maintenance
+        await conversation.shutdown()
+        if server in done and server.exception() is not None:
+            why = getattr(server.exception(), "strerror", None) or type(server.exception()).__name__
+            print(f"hrbot web: cannot listen on {args.listen}:{args.port}: {why}", file=sys.stderr)
+            return 1
+        return 0
+
+    return asyncio.run(main())
 
 
 def cmd_link(args: argparse.Namespace) -> int:
@@ -385,6 +441,27 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(option.flag, dest=option.field, metavar=option.metavar, help=option.describe())
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser(
+        "web",
+        help="serve the web chat (a page and a JSON API on the same conversation service)",
+        description="Serve the web chat. Put it behind a reverse proxy with HTTPS; nothing typed and no address is logged.",
+    )
+    p.add_argument("--listen", default="127.0.0.1", metavar="ADDRESS", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8080, metavar="PORT", help="port to bind (default 8080; 0: any free port)")
+    database, ttl = BY_FIELD["database"], BY_FIELD["session_ttl"]
+    p.add_argument("--database", metavar=database.metavar, default=database.default, help=database.describe())
+    p.add_argument("--session-ttl", type=_duration, default=ttl.default, metavar="DURATION", help=ttl.describe())
+    p.add_argument("--keep-unanswered", action="store_true", help=BY_FIELD["keep_unanswered"].describe())
+    p.add_argument(
+        "--frame-ancestors",
+        default="'none'",
+        metavar="ORIGINS",
+        type=_origins,
+        help="sites that may embed the chat in an iframe, space-separated https origins (default: none)",
+    )
+    p.add_argument("--log-level", type=_level, default="INFO", metavar="LEVEL", help=BY_FIELD["log_level"].describe())
+    p.set_defaults(func=cmd_web)
+
     p = sub.add_parser("stats", help="aggregate counts (day, locale, topic or flow, campaign) as a table")
     p.add_argument("--database", metavar=BY_FIELD["database"].metavar, help=BY_FIELD["database"].describe())
     p.add_argument("--since", metavar="YYYY-MM-DD", help="only days from this one on")
@@ -394,6 +471,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=("target", "campaign"), default="target", help="one chart line per topic/flow or per campaign")
     p.set_defaults(func=cmd_stats)
     return parser
+
+
+def _checked(parse: Callable[[str], Any], check: Callable[[Any], str | None] | None = None) -> Callable[[str], Any]:
+    """An argparse type from a bot.settings parser and check: a bad value is one line, exit 2."""
+
+    def convert(text: str) -> Any:
+        try:
+            value = parse(text)
+        except (ValueError, ConfigError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        problem = check(value) if check else None
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+    return convert
+
+
+def _port(text: str) -> int:
+    return _checked(parse_int, lambda v: None if 0 <= v <= 65535 else "must be between 0 and 65535")(text)
+
+
+def _duration(text: str) -> float:
+    return _checked(parse_duration, BY_FIELD["session_ttl"].check)(text)
+
+
+def _level(text: str) -> str:
+    return _checked(parse_level)(text)
+
+
+def _origins(text: str) -> str:
+    parts = text.split()
+    if text.strip() in ("'none'", "none"):
+        return "'none'"
+    if not parts or not all(re.fullmatch(r"https://[A-Za-z0-9.-]+(:\d{1,5})?", p) for p in parts):
+        raise argparse.ArgumentTypeError("give https origins such as https://service.example.org, or 'none'")
+    return " ".join(parts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
