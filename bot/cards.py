@@ -27,6 +27,11 @@ _SCAN = {
     "ru": "Наведи камеру телефона на код: откроется в Telegram",
     "uk": "Наведи камеру телефону на код: відкриється в Telegram",
 }
+_SCAN_WEB = {
+    "en": "Scan with your phone's camera: it opens the chat in your browser",
+    "ru": "Наведи камеру телефона на код: чат откроется в браузере",
+    "uk": "Наведи камеру телефону на код: чат відкриється в браузері",
+}
 _EMERGENCY = {
     "en": "Emergency? Call {emergency}",
     "ru": "Экстренная ситуация? Звони {emergency}",
@@ -74,12 +79,17 @@ def card_title(content: Content, target: str, locale: str) -> str:
     return target
 
 
-def card_text(content: Content, target: str, locale: str, country: str | None = None) -> CardText:
+def card_text(content: Content, target: str, locale: str, country: str | None = None, *, web: bool = False) -> CardText:
+    """`web`: the card's code opens the web chat, not Telegram."""
     strings = content.locales[locale].strings if locale in content.locales else {}
     number = content.emergency_numbers(locale, country)
-    scan = strings.get("card_scan") or _SCAN.get(locale) or _SCAN["en"]
+    if web:
+        scan = strings.get("card_scan_web") or _SCAN_WEB.get(locale) or _SCAN_WEB["en"]
+    else:
+        scan = strings.get("card_scan") or _SCAN.get(locale) or _SCAN["en"]
     emergency = strings.get("card_emergency") or _EMERGENCY.get(locale) or _EMERGENCY["en"]
-    return CardText(card_title(content, target, locale), strings.get("card_tagline", ""), scan, _fill(emergency, number))
+    tagline = strings.get("card_tagline_web", "") if web else strings.get("card_tagline", "")
+    return CardText(card_title(content, target, locale), tagline, scan, _fill(emergency, number))
 
 
 def write_qr(url: str, path: Path) -> None:

@@ -69,7 +69,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from .console import main_chat
 
-    return main_chat(_engine(args), args.locale)
+    return main_chat(_engine(args), args.locale, args.database)
 
 
 def cmd_match(args: argparse.Namespace) -> int:
@@ -253,7 +253,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 def cmd_link(args: argparse.Namespace) -> int:
     from .cards import card_text, write_card, write_qr
     from .content import load_content
-    from .links import deep_link, make_payload
+    from .links import deep_link, make_payload, web_link
 
     content = load_content(Path(args.content))
     locale = args.locale or content.default_locale
@@ -266,18 +266,19 @@ def cmd_link(args: argparse.Namespace) -> int:
         print(f"hrbot link: unknown target {args.target!r}. Valid targets:\n  " + "\n  ".join(valid), file=sys.stderr)
         return 2
     bot = args.bot or os.environ.get("TELEGRAM_BOT_USERNAME")
-    if not bot:
-        print("hrbot link: give the bot's username with --bot NAME (or TELEGRAM_BOT_USERNAME)", file=sys.stderr)
+    if not bot and not args.web:
+        print("hrbot link: give the bot's username with --bot NAME (or TELEGRAM_BOT_USERNAME), or --web URL", file=sys.stderr)
         return 2
     try:
-        url = deep_link(bot, make_payload(args.target, args.campaign))
+        payload = make_payload(args.target, args.campaign)
+        url = web_link(args.web, payload) if args.web else deep_link(str(bot), payload)
         if args.qr:
             write_qr(url, Path(args.qr))
         if args.card:
             country = args.country.upper() if args.country else None
             if country is not None and country not in content.countries:
                 raise ValueError(f"unknown country {args.country!r}; known: {', '.join(sorted(content.countries))}")
-            write_card(url, card_text(content, args.target, locale, country), Path(args.card))
+            write_card(url, card_text(content, args.target, locale, country, web=bool(args.web)), Path(args.card))
     except ValueError as exc:
         print(f"hrbot link: {exc}", file=sys.stderr)
         return 2
@@ -389,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("chat", help="talk to the bot in the terminal (buttons shown as numbers)")
     p.add_argument("--locale", help="language hint when none is chosen, e.g. ru")
+    p.add_argument("--database", metavar="PATH|URL", help="keep the session and counters there (default: in memory, gone on quit)")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("validate", help="check all content; prints file:line: message for each problem")
@@ -412,6 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", help="an entry or flow id, e.g. naloxone or combo-check")
     p.add_argument("--campaign", help="a name to count this link's use by (letters, digits, -)")
     p.add_argument("--bot", help="the bot's username (env TELEGRAM_BOT_USERNAME)")
+    p.add_argument("--web", metavar="URL", help="link to the web chat at URL (`hrbot web`) instead of Telegram")
     p.add_argument("--qr", metavar="FILE.png|svg", help="write the QR code")
     p.add_argument("--card", metavar="FILE.pdf|png", help="write a printable card")
     p.add_argument("--locale", help="language of the card's title and text")

@@ -1,12 +1,19 @@
-"""Terminal adapter: talk to the engine line by line; buttons are shown as numbers you can type."""
+"""Terminal adapter: talk to the bot line by line; buttons are shown as numbers you can type.
+
+It runs on the same conversation service as Telegram and the web chat. Without `--database` the session and
+the counters live in memory and are gone when you quit; with it, they are written like any channel's."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import TextIO
 
-from .engine import Engine, Incoming, Reply
-from .session import Session
+from .conversation import Conversation
+from .engine import Engine, Incoming, Reply, ReplyButton
+from .storage import Store, open_store
+
+CONSOLE_KEY = "terminal"  # one person per terminal; the key is pseudonymised like a chat id
 
 
 def render(reply: Reply) -> str:
@@ -20,49 +27,67 @@ def render(reply: Reply) -> str:
 
 
 class ConsoleChat:
-    def __init__(self, engine: Engine, out: TextIO, locale_hint: str | None = None) -> None:
-        self.engine = engine
+    def __init__(self, conversation: Conversation, out: TextIO, locale_hint: str | None = None) -> None:
+        self.conversation = conversation
         self.out = out
-        self.session = Session()
         self.locale_hint = locale_hint
-        self.last_buttons: tuple = ()
+        self.last_buttons: tuple[ReplyButton, ...] = ()
 
-    def say(self, line: str) -> list[Reply]:
+    async def say(self, line: str) -> list[Reply]:
         line = line.strip()
         if line.isdigit() and self.last_buttons and 1 <= int(line) <= len(self.last_buttons):
             incoming = Incoming(button=self.last_buttons[int(line) - 1].data, locale_hint=self.locale_hint)
         else:
             incoming = Incoming(text=line, locale_hint=self.locale_hint)
-        replies = self.engine.handle(incoming, self.session)
-        if any(r.kind == "forget" for r in replies):
-            self.session = Session()
-        for reply in replies:
-            self.out.write(render(reply) + "\n\n")
-        self.out.flush()
+        replies = await self.conversation.turn(CONSOLE_KEY, incoming, hint=self.locale_hint, deliver=self._show)
         buttons = [r.buttons for r in replies if r.buttons]
         self.last_buttons = buttons[-1] if buttons else ()
         return replies
 
-    def run(self, stream: TextIO) -> int:
+    async def _show(self, replies: list[Reply]) -> None:
+        for reply in replies:
+            self.out.write(render(reply) + "\n\n")
+        self.out.flush()
+
+    async def run(self, stream: TextIO) -> int:
         interactive = stream.isatty()
         if interactive:
             self.out.write("hrbot terminal chat. Type a message, a button number, /help, or Ctrl-D to quit.\n\n")
-            self.say("/start")
+            await self.say("/start")
         while True:
             if interactive:
                 self.out.write("> ")
                 self.out.flush()
             try:
-                line = stream.readline()
+                line = await asyncio.to_thread(stream.readline)
             except KeyboardInterrupt:
                 break
             if not line:
                 break
             if not line.strip():
                 continue
-            self.say(line)
+            await self.say(line)
         return 0
 
 
-def main_chat(engine: Engine, locale_hint: str | None = None) -> int:
-    return ConsoleChat(engine, sys.stdout, locale_hint).run(sys.stdin)
+def main_chat(engine: Engine, locale_hint: str | None = None, database: str | None = None) -> int:
+    async def main() -> int:
+        if database:
+            from .privacy import load_pepper
+            from .storage import pepper_path_for
+
+            pepper = load_pepper(path=pepper_path_for(database))
+            store: Store = open_store(database, pepper=pepper)
+        else:
+            import secrets
+
+            pepper = secrets.token_bytes(32)  # nothing kept: a fresh pepper each run
+            store = open_store("memory", pepper=pepper)
+        await store.open()
+        conversation = Conversation(engine, store, pepper, channel="terminal")
+        try:
+            return await ConsoleChat(conversation, sys.stdout, locale_hint).run(sys.stdin)
+        finally:
+            await conversation.shutdown()
+
+    return asyncio.run(main())

@@ -34,3 +34,11 @@ def deep_link(bot_username: str, payload: str) -> str:
     if not USERNAME_RE.match(name):
         raise ValueError(f"{bot_username!r} is not a Telegram bot username (5-32 letters, digits or _)")
     return f"https://t.me/{name}?start={payload}"
+
+
+def web_link(base_url: str, payload: str) -> str:
+    """The web chat's link that opens the same target: `<base>/?start=<payload>` (see `hrbot web`)."""
+    base = base_url.strip()
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?", base):
+        raise ValueError(f"{base_url!r} is not the web chat's address (https://host[/path])")
+    return f"{base.rstrip('/')}/?start={payload}"

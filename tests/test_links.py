@@ -137,3 +137,19 @@ def test_missing_bot_name_and_bad_files(capsys, tmp_path: Path, monkeypatch) -> 
     assert "--bot" in capsys.readouterr().err
     assert main(["--content", str(ROOT), "link", "naloxone", "--bot", "hr_help_bot", "--qr", str(tmp_path / "x.gif")]) == 2
     assert ".png or .svg" in capsys.readouterr().err
+
+
+def test_a_web_card_opens_the_web_chat(tmp_path: Path, capsys) -> None:
+    """`hrbot link --web URL`: the same target and campaign, as a link to the web chat, on a card that says so."""
+    pdf = tmp_path / "web.pdf"
+    assert (
+        main(["--content", str(ROOT), "link", "naloxone", "--web", "https://chat.example.org/", "--campaign", "flyer", "--card", str(pdf)])
+        == 0
+    )
+    assert capsys.readouterr().out.strip() == "https://chat.example.org/?start=naloxone__flyer"
+    text = " ".join(pdf_text(pdf).split())
+    assert "opens the chat in your browser" in text and "Telegram" not in text
+    subprocess.run([tool("pdftoppm", "poppler-utils"), "-png", "-r", "150", str(pdf), str(tmp_path / "page")], check=True)
+    assert zbar(tmp_path / "page-1.png") == "https://chat.example.org/?start=naloxone__flyer"
+    assert main(["--content", str(ROOT), "link", "naloxone", "--web", "javascript:alert(1)"]) == 2
+    assert "is not the web chat's address" in capsys.readouterr().err
