@@ -139,3 +139,57 @@ def test_an_other_emergency_still_interrupts_a_flow(real_engine: Engine) -> None
     real_engine.handle(Incoming(button="f:difficult-trip"), session)
     reply = say(real_engine, session, "he is having a seizure and shaking all over")
     assert reply.emergency and session.flow == "emergency-seizure"
+
+
+# --- more Ukrainian, and long messages read sentence by sentence -------------------------------------------
+
+
+def test_ukrainian_in_latin_letters_gets_a_ukrainian_reply(real_engine: Engine) -> None:
+    reply = say(real_engine, Session(), "de vzyaty nalokson bezkoshtovno")
+    assert reply.locale == "uk" and reply.id == "naloxone"
+
+
+def test_three_substances_in_ukrainian(real_engine: Engine) -> None:
+    d = real_engine.classify("чи можна змішувати алкоголь, кетамін і мдма")
+    assert d.kind == "combo" and d.substances == ("alcohol", "ketamine", "mdma")
+    reply = say(real_engine, Session(), "чи можна змішувати алкоголь, кетамін і мдма")
+    assert reply.locale == "uk" and len(reply.text.split("\n\n")) >= 2
+
+
+@pytest.mark.parametrize(("text", "sid"), [("привіт", "greeting"), ("ти бот чи людина?", "are-you-human"), ("бувай", "goodbye")])
+def test_small_talk_in_ukrainian(real_engine: Engine, text: str, sid: str) -> None:
+    reply = say(real_engine, Session(), text)
+    assert reply.kind == "smalltalk" and reply.id == sid and reply.locale == "uk"
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        (
+            "hi, sorry this is long and my english is bad. i am at a festival with friends and we have been up all night. "
+            "how long does ketamine last?",
+            "ketamine",
+        ),
+        (
+            "привет. пишу ночью, не знаю к кому еще обратиться, только не осуждайте. где можно взять налоксон?",
+            "naloxone",
+        ),
+        (
+            "добрий вечір. вибачте, що так довго пишу, я мама підлітка і дуже хвилююся. "
+            "скільки триває дія грибів?",
+            "psilocybin",
+        ),
+    ],
+)
+def test_a_long_message_is_answered_by_its_question(real_engine: Engine, text: str, target: str) -> None:
+    d = real_engine.classify(text)
+    assert (d.kind, d.id) == ("answer", target), d
+
+
+def test_an_emergency_inside_a_long_message_still_comes_first(real_engine: Engine) -> None:
+    text = (
+        "sorry to bother you, i dont know who else to ask. we were at a party and he took some heroin. "
+        "now he is not breathing and his lips are blue"
+    )
+    reply = say(real_engine, Session(), text)
+    assert reply.emergency and reply.kind == "emergency"
