@@ -344,3 +344,38 @@ def test_naloxone_and_overdose_texts_promise_nothing_about_police(real_content: 
             low = text(real_content, locale, entry_id).casefold()
             for promise in ("not call the police", "won't call the police", "не вызывают полицию", "не викликають поліцію"):
                 assert promise not in low, (locale, entry_id)
+
+
+def test_naloxone_guide_never_sends_a_non_breathing_person_straight_to_the_recovery_position(
+    real_content: Content,
+) -> None:
+    steps = real_content.flows["naloxone-guide"].steps
+    for step_id in ("nasal", "syringe", "ampoule"):
+        en = steps[step_id].say["en"]
+        assert "Put them in the recovery position" not in en, step_id
+        assert en.index("Not breathing?") < en.index("Breathing? Recovery position"), step_id
+        assert "CPR" in en, step_id
+
+
+def test_alcohol_and_benzo_withdrawal_are_named_life_threatening(real_content: Content) -> None:
+    assert "can be life-threatening" in text(real_content, "en", "benzo-withdrawal")
+    assert "withdrawal can cause seizures and can be life-threatening" in text(real_content, "en", "benzodiazepines")
+    assert "withdrawal that can kill" in text(real_content, "en", "alcohol")
+    assert "which can kill" in text(real_content, "en", "alcohol-withdrawal")
+
+
+def test_no_blanket_promise_that_health_services_keep_police_away(real_content: Content) -> None:
+    assert "do not share your details with the police" not in text(real_content, "en", "needle-exchange")
+    assert "rules differ by country" in text(real_content, "en", "needle-exchange")
+    assert "not to get you in trouble" not in text(real_content, "en", "hydration-heat")
+
+
+def test_crisis_line_988_is_given_for_the_us_and_canada(real_content: Content) -> None:
+    assert "US and Canada" in real_content.flows["emergency-mental-health-crisis"].steps["call"].say["en"]
+    assert "National Overdose Response Service" in text(real_content, "en", "never-use-alone")
+    local = text(real_content, "en", "local-services")
+    assert "Canada: 9-8-8" in local and "1-888-688-6677" in local
+
+
+def test_a_phone_line_sentence_is_not_repeated(real_content: Content) -> None:
+    assert text(real_content, "en", "never-use-alone").count("send emergency services") == 2  # answer + more, once each
