@@ -379,3 +379,49 @@ def test_crisis_line_988_is_given_for_the_us_and_canada(real_content: Content) -
 
 def test_a_phone_line_sentence_is_not_repeated(real_content: Content) -> None:
     assert text(real_content, "en", "never-use-alone").count("send emergency services") == 2  # answer + more, once each
+
+
+# --- Russian read-through (2026-12-02): menu names, one country's rules named as that country's ----------------
+
+
+def ru_menu_labels(content: Content) -> set[str]:
+    return {b.label["ru"] for flow in content.flows.values() for step in flow.steps.values() for b in step.buttons}
+
+
+def test_ru_entries_send_people_to_menu_buttons_that_exist(real_content: Content) -> None:
+    labels = ru_menu_labels(real_content)
+    assert "Бэд трип: что делать" in labels and "Проверить сочетание" in labels
+    # «X» в меню, кнопка «X», «X» ... в меню: every name a reader is told to look for in the menu is a real button.
+    pattern = re.compile(r"«([^»]+)»(?= в меню)|кнопка «([^»]+)»|«([^»]+)» в меню|в меню \(«([^»]+)»\)")
+    seen = 0
+    for entry_id, entry in real_content.locales["ru"].entries.items():
+        body = f"{entry.answer}\n{entry.more}"
+        assert "Трудный трип" not in body and "комбо-чекер" not in body, entry_id
+        for match in pattern.finditer(body):
+            name = next(g for g in match.groups() if g)
+            seen += 1
+            assert name in labels, (entry_id, name)
+    assert seen >= 30
+
+
+def test_ru_rules_of_one_country_say_which_country(real_content: Content) -> None:
+    assert "В России прегабалин продаётся по рецепту. В других странах" in text(real_content, "ru", "gabapentinoids")
+    treatment = text(real_content, "ru", "treatment-options")
+    assert "Про учёт (Россия)" in treatment and "В других странах правила другие" in treatment
+    assert "В России и ряде соседних стран в государственной наркологии" in treatment
+    hiv = text(real_content, "ru", "hiv-prevention")
+    assert "в России он есть в каждом регионе" in hiv and "В других странах тест делают" in hiv
+    assert "лечение (АРВТ) бесплатное" in hiv and "Во многих странах лечение" in hiv
+    assert "в России налоксон продаётся в аптеках по рецепту" in text(real_content, "ru", "naloxone")
+    # Israel's 101 is the ambulance, not the fire brigade: the ru list of numbers must not send anyone astray.
+    local = text(real_content, "ru", "local-services")
+    assert "В Израиле 101 — это скорая" in local
+    # "встать на учёт" frightens people who use drugs; pregnancy care is named without it.
+    assert "встать на учёт" not in text(real_content, "ru", "pregnancy")
+
+
+def test_ru_crisis_flow_names_ukraines_line_and_a_directory_for_other_countries(real_content: Content) -> None:
+    flow = real_content.flows["emergency-mental-health-crisis"]
+    for step_id in ("call", "support"):
+        say = flow.steps[step_id].say["ru"]
+        assert "7333" in say and "findahelpline.com" in say, step_id
