@@ -131,7 +131,8 @@ def test_no_lemon_juice_or_vinegar_for_injecting(real_content: Content) -> None:
     ru = text(real_content, "ru", "safer-injecting")
     assert "Уксус и лимонный сок не используй" in ru
     uk = text(real_content, "uk", "safer-injecting")
-    assert has_any(uk, "Never lemon juice or vinegar", "лимон"), "uk lost the lemon juice warning"
+    assert "Ніколи не бери лимонний сік чи оцет" in uk and "кандида" in uk, "uk lost the lemon juice warning"
+    assert "аскорбінов" in real_content.entry("uk", "safer-injecting").answer, "uk: the safe acid belongs up front"
 
 
 def test_no_good_samaritan_promise_for_ukraine(real_content: Content) -> None:
