@@ -131,7 +131,27 @@ def test_no_lemon_juice_or_vinegar_for_injecting(real_content: Content) -> None:
     ru = text(real_content, "ru", "safer-injecting")
     assert "Уксус и лимонный сок не используй" in ru
     uk = text(real_content, "uk", "safer-injecting")
-    assert has_any(uk, "Never lemon juice or vinegar", "лимон"), "uk lost the lemon juice warning"
+    assert "Ніколи не бери лимонний сік чи оцет" in uk and "кандида" in uk, "uk lost the lemon juice warning"
+    assert "аскорбінов" in real_content.entry("uk", "safer-injecting").answer, "uk: the safe acid belongs up front"
+
+
+# Facts added to en and ru after the uk translation was written, carried over into uk in Ukrainian (not en fallback).
+UK_CARRIED_OVER = {
+    "ghb-gbl": ("дозу в мл", "GBL сильніший за GHB", "менша за попередню", "щонайменше 2 години", "Жодного алкоголю"),
+    "xylazine": ("медетомідин", "Відміна від нього", "у лікарні"),
+    "benzodiazepines": ("бромазолам", "Налоксон повертає дихання, але не свідомість", "дозу за дозою"),
+    "chemsex": ("ритонавір", "кобіцистат", "доксициклін", "72 годин"),
+    "hiv-prevention": ("ритонавір", "кобіцистат"),
+    "treatment-options": ("діаморфін", "safer supply"),
+    "cocaine": ("«Тусі»", "кокаїну майже ніколи немає", "кетамін"),
+}
+
+
+def test_uk_has_the_facts_added_to_en_later(real_content: Content) -> None:
+    for entry_id, phrases in UK_CARRIED_OVER.items():
+        body = text(real_content, "uk", entry_id)
+        missing = [p for p in phrases if p not in body]
+        assert not missing, (entry_id, missing)
 
 
 def test_no_good_samaritan_promise_for_ukraine(real_content: Content) -> None:
