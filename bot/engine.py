@@ -286,12 +286,18 @@ class _Turn:
             if (related := self.content.entry(self.locale, rid)) is not None:
                 buttons.append(ReplyButton(related.title, cb_entry(rid)))
         buttons.append(self.menu_button())
-        return self.reply(f"{entry.title}\n\n{entry.answer}", tuple(buttons), kind="answer", id=entry.id)
+        return self.reply(f"{entry.title}\n\n{self.numbers(entry.answer)}", tuple(buttons), kind="answer", id=entry.id)
+
+    def numbers(self, text: str) -> str:
+        """{emergency} in an entry, as in a flow: the number of the person's country, else of their language."""
+        if "{emergency}" not in text:
+            return text
+        return text.replace("{emergency}", self.content.emergency_numbers(self.locale, self.session.country))
 
     def more(self, entry: Entry) -> Reply:
         parts = [entry.title]
         if entry.more:
-            parts.append(entry.more)
+            parts.append(self.numbers(entry.more))
         sources = "\n".join(f"• {src.title}: {src.url}" for src in entry.sources)
         parts.append(f"{self.s('sources_label')}:\n{sources}\n{self.s('reviewed_label')}: {entry.reviewed.isoformat()}")
         buttons = tuple(

@@ -194,3 +194,23 @@ def test_session_round_trips_and_survives_garbage() -> None:
     assert Session.from_json(session.to_json()) == session
     for raw in (None, "", "not json", "[1,2]", '{"locale": 5, "vars": "x"}'):
         assert Session.from_json(raw) == Session()
+
+
+def test_emergency_placeholder_in_an_entry_is_the_persons_number(real_content) -> None:
+    """An entry may say {emergency}: it reads as the number of the person's country (else of their language)."""
+    import dataclasses
+
+    from bot.content import Content
+
+    pack = real_content.locales["ru"]
+    naloxone = pack.entries["naloxone"]
+    changed = dataclasses.replace(naloxone, answer="Звони {emergency}.", more="Ещё раз: {emergency}.")
+    content: Content = dataclasses.replace(
+        real_content, locales={**real_content.locales, "ru": dataclasses.replace(pack, entries={**pack.entries, "naloxone": changed})}
+    )
+    engine = Engine(content)
+    session = Session(locale="ru", country="IL")
+    reply = engine.handle(Incoming(button="e:naloxone"), session)[-1]
+    assert "{emergency}" not in reply.text and content.emergency_numbers("ru", "IL") in reply.text
+    more = engine.handle(Incoming(button="m:naloxone"), session)[-1]
+    assert content.emergency_numbers("ru", "IL") in more.text
