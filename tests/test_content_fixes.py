@@ -375,6 +375,10 @@ def test_naloxone_guide_never_sends_a_non_breathing_person_straight_to_the_recov
         assert "Put them in the recovery position" not in en, step_id
         assert en.index("Not breathing?") < en.index("Breathing? Recovery position"), step_id
         assert "CPR" in en, step_id
+        # the same in ru and uk: breaths or CPR first for someone not breathing, the side only if breathing
+        for code, none, side in (("ru", "Не дышит?", "Положи на бок"), ("uk", "Не дихає?", "Поклади на бік")):
+            said = steps[step_id].say[code]
+            assert "СЛР" in said and said.index(none) < said.index(side), (step_id, code)
 
 
 def test_alcohol_and_benzo_withdrawal_are_named_life_threatening(real_content: Content) -> None:
