@@ -449,3 +449,109 @@ def test_ru_crisis_flow_names_ukraines_line_and_a_directory_for_other_countries(
     for step_id in ("call", "support"):
         say = flow.steps[step_id].say["ru"]
         assert "7333" in say and "findahelpline.com" in say, step_id
+
+
+# --- an entry's emergency number is the person's country's, not their language's ---------------------------------
+
+# A general emergency number (not a longer one such as 0 800 213 103, 116 123 or a URL's 000764).
+BARE_NUMBER = re.compile(r"(?<![\d/.,-])(?<!\d )\b(112|103|911|999|000)\b(?! ?\d)")
+# Places that are not in countries.yaml but that a kept line names next to its number.
+REGIONS = ("EU", "Europe", "UK", "US", "ЕС", "Европ", "ЄС", "Європ")
+# Services named after a country: they do not make the sentence about that country's emergency number.
+SERVICE_NAMES = ("Lifeline Ukraine",)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def country_words(content: Content) -> list[re.Pattern[str]]:
+    """Every country's name in every locale, by its stem so "в России" and "в Израиле" count."""
+    names = {name for country in content.countries.values() for name in (country.name, *country.names.values())}
+    stems = {name[:-1] if len(name) > 5 else name for name in names} | set(REGIONS)
+    return [re.compile(rf"\b{re.escape(stem)}") for stem in sorted(stems)]
+
+
+def numbers_without_a_country(content: Content, body: str) -> list[str]:
+    """Sentences with a bare general emergency number that do not say whose it is. A bullet is read whole, with
+    the heading line (ending in ":") of its list, as in "Екстрені номери в Україні:\n• 103 — швидка"."""
+    words = country_words(content)
+    found, heading = [], ""
+    for line in body.splitlines():
+        if not line.strip():
+            heading = ""
+            continue
+        bullet = line.lstrip().startswith("•")
+        if not bullet:
+            heading = line if line.rstrip().endswith(":") else ""
+        for sentence in [line] if bullet else SENTENCE_END.split(line):
+            if not BARE_NUMBER.search(sentence):
+                continue
+            context = f"{heading} {sentence}" if bullet else sentence
+            for service in SERVICE_NAMES:
+                context = context.replace(service, "")
+            if not any(word.search(context) for word in words):
+                found.append(sentence)
+    return found
+
+
+def test_the_check_for_bare_numbers_finds_them_and_lets_named_countries_pass(real_content: Content) -> None:
+    """The check itself: it must catch the old texts and let through a number whose country is named."""
+    for old in (
+        "Опасно: судороги. Звони 112 (или 103).",
+        "Дзвони 103 або 112, якщо є судоми.",
+        "Call 999 or 112.",
+        "Якщо з'являються думки про самогубство — Lifeline Ukraine 7333 або 112.",
+        "Екстрені номери:\n• 103 — швидка",
+    ):
+        assert numbers_without_a_country(real_content, old), old
+    for kept in (
+        "Canada: the act protects people who call 911 for an overdose.",
+        "• 103 — скорая помощь (Россия, Казахстан, Украина, Беларусь).",
+        "Екстрені номери в Україні:\n• 112 — єдиний номер\n• 103 — швидка",
+        "В Израиле 101 — это скорая, в Германии скорая — 112.",
+        "• 999: UK (112 also works)",
+        "Безоплатна правнича допомога: 0 800 213 103",
+        "Samaritans on 116 123. Call {emergency}.",
+        "See https://medlineplus.gov/ency/article/000764.htm",
+    ):
+        assert not numbers_without_a_country(real_content, kept), kept
+
+
+def test_no_entry_hard_codes_a_general_emergency_number(real_content: Content) -> None:
+    """Emergency numbers go with the country, not the language: an entry says {emergency}, which the engine fills
+    with the number for the person's /country. A number stays only in a sentence that names its country."""
+    placeholders = 0
+    for locale, pack in real_content.locales.items():
+        for entry_id, entry in pack.entries.items():
+            for field in ("answer", "more"):
+                body = getattr(entry, field) or ""
+                placeholders += body.count("{emergency}")
+                assert not numbers_without_a_country(real_content, body), (locale, entry_id, field)
+    assert placeholders >= 100
+
+
+def test_a_russian_reader_in_israel_is_told_to_call_101(real_engine: Engine, real_content: Content) -> None:
+    """A ru entry that says to call shows Israel's ambulance, not Russia's 103, once the person sets /country IL."""
+    israel = real_content.emergency_numbers("ru", "IL")
+    assert israel.startswith("101 ")
+    session = Session()
+    real_engine.handle(Incoming(text="/locale ru"), session)
+    before = real_engine.handle(Incoming(button="e:heroin"), session)[-1].text
+    assert f"Звони {real_content.emergency_numbers('ru', None)}, дай налоксон" in before, before
+    real_engine.handle(Incoming(text="/country IL"), session)
+    for button in ("e:heroin", "e:overdose-signs", "m:tobacco-nicotine"):
+        shown = real_engine.handle(Incoming(button=button), session)[-1]
+        assert shown.locale == "ru" and f"Звони {israel}" in shown.text, (button, shown.text)
+        assert "{emergency}" not in shown.text and not BARE_NUMBER.search(shown.text), (button, shown.text)
+
+
+def test_every_entry_reads_a_real_number_in_every_country(real_engine: Engine, real_content: Content) -> None:
+    """No entry leaves the placeholder showing, whatever the country (or none) and the language."""
+    for locale, pack in real_content.locales.items():
+        for code in (None, "IL", "GB", "UA"):
+            session = Session(locale=locale, country=code)
+            number = real_content.emergency_numbers(locale, code)
+            for entry_id, entry in pack.entries.items():
+                for kind, body in (("e", entry.answer), ("m", entry.more)):
+                    if "{emergency}" not in (body or ""):
+                        continue
+                    shown = real_engine.handle(Incoming(button=f"{kind}:{entry_id}"), session)[-1].text
+                    assert "{emergency}" not in shown and number in shown, (locale, code, entry_id, kind)
