@@ -6,7 +6,7 @@ import dataclasses
 import re
 
 from bot.content import Content
-from bot.content.models import cb_flow
+from bot.content.buttons import cb_flow
 from bot.engine import Engine, Incoming, Reply
 from bot.session import Session
 

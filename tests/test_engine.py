@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.content.models import CB_MENU, CB_STOP
+from bot.content.buttons import CB_MENU, CB_STOP
 from bot.engine import Engine, Incoming, Reply
 from bot.session import Session
 

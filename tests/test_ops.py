@@ -30,7 +30,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot import errors, metrics
 from bot.content import Content
-from bot.content.models import CB_MENU
+from bot.content.buttons import CB_MENU
 from bot.engine import Engine, Incoming
 from bot.session import Session
 from bot.storage.base import Health
@@ -86,7 +86,7 @@ async def test_an_engine_failure_gets_the_fixed_reply_and_logs_only_the_frames(
     frames = re.search(r'frames="([^"]+)"', line)
     assert frames is not None, line
     assert re.fullmatch(r"[\w./<>-]+:\d+:[\w<>]+( > [\w./<>-]+:\d+:[\w<>]+)*", frames.group(1)), frames.group(1)
-    assert "bot/engine.py:" in frames.group(1) and frames.group(1).endswith(":broken_entry")
+    assert "bot/engine/core.py:" in frames.group(1) and frames.group(1).endswith(":broken_entry")
     assert "tangerinewalrus" not in log and "naloxone" not in log and str(CHAT) not in log and "/home/" not in log
 
 

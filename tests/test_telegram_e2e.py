@@ -22,7 +22,7 @@ from fakebotapi import BOT_ID, BOT_USERNAME, Call, FakeBotAPI, callback, command
 from harness import MINI, PEPPER, ROOT, SECRET, TOKEN, WAIT, hrbot_env, running
 
 from bot.cli import main
-from bot.content.models import CB_MENU, CB_STOP
+from bot.content.buttons import CB_MENU, CB_STOP
 from bot.engine import Engine, Incoming
 from bot.session import Session
 from bot.storage import CounterKey, MemoryStore

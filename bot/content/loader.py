@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import ContentError, Problem
 from ..yamlsafe import LDict, LList, line_of
+from .buttons import button_data, cb_entry, cb_more, cb_value
 from .files import inside, load_file
 from .models import (
     ACTIONS,
@@ -35,10 +36,6 @@ from .models import (
     SubstanceNames,
     Topics,
     Trigger,
-    button_data,
-    cb_entry,
-    cb_more,
-    cb_value,
 )
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
