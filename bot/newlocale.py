@@ -72,12 +72,14 @@ def create_locale(root: Path, code: str, name: str, source: str = "en") -> list[
     _dump(dest / "strings.yaml", {k: _mark(v) for k, v in strings.items()}, note)
     written.append(dest / "strings.yaml")
 
+    source_words = (load(src / "matching.yaml") or {}).get("words") or {}
     _dump(
-        dest / "synonyms.yaml",
-        {"stopwords": [], "synonyms": {}},
-        "# Words with no meaning for matching, and slang -> canonical words (see docs/content-format.md).\n",
+        dest / "matching.yaml",
+        {"stopwords": [], "synonyms": {}, "words": {k: _mark(v) for k, v in source_words.items() if isinstance(v, str)}},
+        "# This locale's matching settings: words with no meaning, slang -> canonical words, and the word lists the\n"
+        "# matcher uses (see docs/content-format.md).\n",
     )
-    written.append(dest / "synonyms.yaml")
+    written.append(dest / "matching.yaml")
 
     subs = (load(src / "substances.yaml") or {}).get("substances", {})
     marked = {sid: {"name": _mark(spec["name"]), "aliases": spec.get("aliases", [])} for sid, spec in subs.items()}

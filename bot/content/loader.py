@@ -21,6 +21,7 @@ from .models import (
     CALLBACK_LIMIT,
     CAPTURE_KINDS,
     FLOW_PLACEHOLDERS,
+    MATCH_WORDS,
     MESSAGE_LIMIT,
     Button,
     Combo,
@@ -341,16 +342,17 @@ def _load_strings(c: _Collector, path: Path, locale: str) -> tuple[dict[str, str
     return out, dict(getattr(data, "key_lines", {}))
 
 
-def _load_synonyms(c: _Collector, path: Path) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+def _load_matching(c: _Collector, path: Path) -> tuple[frozenset[str], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """matching.yaml: every matching setting of one locale (stop words, synonyms and slang, the word lists)."""
     rel = c.rel(path)
     if not path.exists():
-        return frozenset(), {}
+        return frozenset(), {}, {}
     data = c.load(path)
     if data is None:
-        return frozenset(), {}
-    spec = {"stopwords": (list, False), "synonyms": (dict, False)}
-    if not c.fields(data, rel, spec, "synonyms.yaml"):
-        return frozenset(), {}
+        return frozenset(), {}, {}
+    spec = {"stopwords": (list, False), "synonyms": (dict, False), "words": (dict, False)}
+    if not c.fields(data, rel, spec, "matching.yaml"):
+        return frozenset(), {}, {}
     stopwords = frozenset(w.lower() for w in c.texts(data, "stopwords", rel))
     synonyms: dict[str, tuple[str, ...]] = {}
     seen: dict[str, tuple[str, int]] = {}
@@ -367,7 +369,18 @@ def _load_synonyms(c: _Collector, path: Path) -> tuple[frozenset[str], dict[str,
                 c.add(rel, line, f"{v!r} is a variant of both {seen[low][0]!r} (line {seen[low][1]}) and {canonical!r}")
             seen[low] = (canonical, line)
         synonyms[canonical.lower()] = vs
-    return stopwords, synonyms
+    words: dict[str, tuple[str, ...]] = {}
+    lists = data.get("words") or {}
+    for key, value in lists.items():
+        line = line_of(lists, key)
+        if key not in MATCH_WORDS:
+            c.add(rel, line, f"unknown word list {key!r}; known: {', '.join(MATCH_WORDS)}")
+        elif not isinstance(value, str):
+            c.add(rel, line, f"word list {key!r} must be one text, the words comma separated")
+        else:  # still to translate (a new locale): its words are the source language's until then
+            text = value.strip()[len(TRANSLATE_MARK) :] if _marked(value) else value
+            words[key] = tuple(w.strip() for w in text.split(",") if w.strip())
+    return stopwords, synonyms, words
 
 
 def _load_smalltalk(c: _Collector, path: Path, topics: Topics, locale: str) -> dict[str, SmallTalk]:
@@ -872,7 +885,7 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
         code = ldir.name
         name, fallback = _load_locale_info(c, ldir / "locale.yaml", code)
         strings, string_lines[code] = _load_strings(c, ldir / "strings.yaml", code)
-        stopwords, synonyms = _load_synonyms(c, ldir / "synonyms.yaml")
+        stopwords, synonyms, words = _load_matching(c, ldir / "matching.yaml")
         substances = _load_substances(c, ldir / "substances.yaml", topics, code)
         smalltalk = _load_smalltalk(c, ldir / "smalltalk.yaml", topics, code)
         reasons[code] = _load_combo_reasons(c, ldir / "combos.yaml", levels, code)
@@ -888,7 +901,9 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
                 c.add(entry.path, 1, f"duplicate entry id {entry.id!r} (also in {entries[entry.id].path})")
                 continue
             entries[entry.id] = entry
-        locales[code] = LocalePack(code, strings, stopwords, synonyms, substances, entries, name, fallback, code in c.partial, smalltalk)
+        locales[code] = LocalePack(
+            code, strings, stopwords, synonyms, substances, entries, name, fallback, code in c.partial, smalltalk, words
+        )
 
     # cross-locale checks
     base = locales.get(DEFAULT_LOCALE)

@@ -133,6 +133,11 @@ class LocalePack:
     fallback: str | None = None  # where a partial locale's missing texts come from
     partial: bool = False
     smalltalk: Mapping[str, SmallTalk] = field(default_factory=dict)
+    # matching.yaml `words`: mixing, connectors, contrast, general, urgent, stop -> phrases (see MATCH_WORDS)
+    match_words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+MATCH_WORDS = ("mixing", "connectors", "contrast", "general", "urgent", "stop")
 
 
 @dataclass(frozen=True, slots=True)

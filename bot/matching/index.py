@@ -204,7 +204,7 @@ class MatchIndex:
         max_alias = max((len(k) for k in aliases), default=1)
 
         def words(key: str) -> tuple[tuple[str, ...], ...]:
-            return tuple(t for w in pack.strings.get(key, "").split(",") if (t := tuple(basic_tokens(w))))
+            return tuple(t for w in pack.match_words.get(key, ()) if (t := tuple(basic_tokens(w))))
 
         return _LocaleIndex(
             analyzer,
@@ -214,12 +214,12 @@ class MatchIndex:
             aliases,
             unless,
             max_alias,
-            words("match_mixing_words"),
-            words("match_connector_words"),
-            words("match_contrast_words"),
-            words("match_general_words"),
-            words("match_urgent_words"),
-            frozenset(" ".join(w) for w in words("stop_words")),
+            words("mixing"),
+            words("connectors"),
+            words("contrast"),
+            words("general"),
+            words("urgent"),
+            frozenset(" ".join(w) for w in words("stop")),
         )
 
     def training_texts(self) -> list[tuple[str, str, str]]:
