@@ -30,6 +30,8 @@ from bot.telegram import PrivacyFilter, Settings, StartError, TelegramBot, serve
 from bot.telegram.logs import KeyValueFormatter
 from bot.telegram.render import split_text
 
+HELP = "Write a question in your own words"
+
 
 def order(api: FakeBotAPI, *methods: str) -> list[str]:
     return [c.method for c in api.calls if c.method in methods]
@@ -63,6 +65,7 @@ async def test_emergency_message_gets_the_steps_first(api: FakeBotAPI, mini_engi
     async with running(api, mini_engine) as bot:
         api.push(message("HELP he is not breathing", chat_id=501))
         [sent] = await api.wait_sent(1, 501)
+        await bot.tg.idle()  # counted once delivered
         counters = await bot.store.counters()
     assert sent.text.startswith("1. Call 112 or 911 now.")
     assert CB_MENU in datas(sent) and CB_STOP in datas(sent)
@@ -104,6 +107,7 @@ async def test_deep_link_opens_the_topic_and_counts_the_campaign(api: FakeBotAPI
     async with running(api, mini_engine) as bot:
         api.push(command("/start naloxone__flyer1", chat_id=504))
         [sent] = await api.wait_sent(1, 504)
+        await bot.tg.idle()
         counters = dict(await bot.store.counters())
     assert sent.text == "Naloxone\n\nNaloxone reverses an opioid overdose for a while. Carry it."
     assert datas(sent) == ["m:naloxone", "e:alcohol", CB_MENU]
@@ -134,10 +138,12 @@ async def test_forget_deletes_the_session(api: FakeBotAPI, mini_engine: Engine) 
         key = bot.tg.pseudonyms.key(507)
         api.push(message("combo checker", chat_id=507))
         await api.wait_sent(1, 507)
+        await bot.tg.idle()  # saved once the reply is delivered
         stored = await bot.store.load_session(key)
         assert stored is not None and stored.flow == "combo-check"
         api.push(command("/forget", chat_id=507))
         sent = await api.wait_sent(2, 507)
+        await bot.tg.idle()
         assert await bot.store.load_session(key) is None
     assert sent[1].text.startswith("Done. I deleted your session")
     assert "507" not in key  # keyed by the pseudonym, never the chat id
@@ -233,15 +239,52 @@ async def test_500_is_retried_with_backoff(api: FakeBotAPI, mini_engine: Engine)
 
 async def test_a_failing_update_does_not_stop_the_bot(api: FakeBotAPI, mini_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
     api.fail_next("sendMessage", 400)  # Bad Request: not retried, the update fails
-    api.fail_next("sendMessage", 500, times=5)  # more 500s than retries: the next update fails too
+    api.fail_next("sendMessage", 500, times=5)  # retried with backoff within send_deadline: the next one arrives
     async with running(api, mini_engine):
         api.push(command("/help", chat_id=514))
         api.push(command("/help", chat_id=514))
         api.push(message("he is not breathing", chat_id=514))
-        [sent] = await api.wait_sent(1, 514)
-    assert sent.text.startswith("1. Call 112 or 911 now.")
+        sent = await api.wait_sent(2, 514)
+    assert sent[0].text.startswith(HELP) and sent[1].text.startswith("1. Call 112 or 911 now.")
+    assert [c.status for c in api.of("sendMessage")] == [400, 500, 500, 500, 500, 500, 200, 200]
     failed = [r for r in caplog.records if r.getMessage() == "update failed"]
-    assert [r.fields["error"] for r in failed] == ["BadRequest", "NetworkError"]  # type: ignore[attr-defined]
+    assert [r.fields["error"] for r in failed] == ["BadRequest"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "reset"])
+async def test_an_emergency_reply_is_retried_until_sent(api: FakeBotAPI, mini_engine: Engine, fault: str) -> None:
+    """Regression (issue 13, item 5): after 3 retries a reply was dropped, emergency replies included."""
+    times = 12
+    if fault == "429":
+        api.fail_next("sendMessage", 429, times=times, retry_after=0)
+    elif fault == "500":
+        api.fail_next("sendMessage", 500, times=times)
+    else:
+        api.reset_next("sendMessage", times=times)
+    async with running(api, mini_engine, send_deadline=0.05, retry_backoff=0.001):  # an ordinary reply would give up
+        api.push(message("he is not breathing", chat_id=516))
+        [sent] = await api.wait_sent(1, 516, timeout=WAIT * 2)
+    assert sent.text.startswith("1. Call 112 or 911 now.")
+    assert len(api.of("sendMessage")) == times + 1
+
+
+async def test_an_undelivered_reply_does_not_advance_the_flow(api: FakeBotAPI, mini_engine: Engine) -> None:
+    """Regression (issue 13, item 5): the session moved on although the person never saw the question."""
+    async with running(api, mini_engine, send_deadline=0.2) as bot:
+        api.push(message("combo checker", chat_id=517))
+        [first] = await api.wait_sent(1, 517)
+        assert first.text == "Name the first substance."
+        api.fail_next("sendMessage", 500, times=1000)  # longer than send_deadline
+        api.push(message("coke", chat_id=517))
+        await api.wait(lambda: len(api.of("sendMessage")) >= 3, WAIT, "retries")
+        await bot.tg.idle()
+        api._failures.clear()  # the Bot API works again
+        api.push(message("coke", chat_id=517))  # the person says it again: the same step answers it
+        sent = await api.wait_sent(2, 517)
+        await bot.tg.idle()
+        counters = dict(await bot.store.counters())
+    assert sent[1].text.startswith("And the second?")
+    assert sum(counters.values()) == 2  # the reply that never arrived is not counted
 
 
 async def test_malformed_updates_do_not_stall_polling(api: FakeBotAPI, mini_engine: Engine) -> None:

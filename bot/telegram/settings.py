@@ -35,6 +35,7 @@ class Settings:
     write_timeout: float = 10.0
     pool_timeout: float = 5.0
     send_retries: int = 3  # on network errors and 5xx
+    send_deadline: float = 60.0  # seconds an ordinary reply is retried (an emergency reply: until it is sent)
     retry_backoff: float = 0.5  # seconds before the first retry, doubled each time
     max_retry_after: int = 3  # 429s the rate limiter waits out (retry_after) before giving up on a message
     rate_limit: float = 30.0  # messages per second across all chats (0: no overall limit)
