@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -537,3 +538,84 @@ async def test_unanswered_questions_are_noted_only_when_enabled(api: FakeBotAPI,
         await api.wait_sent(1, 572)
     kept = [u.text for u in await store.unanswered()]
     assert kept == (["whatabout zorblax call me"] if keep else [])
+
+
+# --- issue 13: CPU per message, python-telegram-bot v22 contracts ----------------------------------------------
+
+
+async def test_a_slow_message_does_not_hold_up_other_chats_emergencies(api: FakeBotAPI, mini_engine: Engine) -> None:
+    """Regression (issue 13, item 3): two substances and ~330 "or" cost up to 430 ms of matching on the event
+    loop, and other chats' emergency replies waited seconds. A message is cut to 2,000 characters before
+    matching, and a long one is matched in a worker thread. Here its matching spins until the other chat's
+    emergency reply has arrived: on the event loop that could never happen."""
+    release = threading.Event()
+    lengths: list[int] = []
+    handle = mini_engine.handle
+
+    def slow_handle(incoming: Incoming, session: Session) -> list:  # type: ignore[type-arg]
+        if incoming.text is not None and len(incoming.text) > 500:
+            lengths.append(len(incoming.text))
+            deadline = time.monotonic() + WAIT * 2
+            while not release.is_set() and time.monotonic() < deadline:
+                sum(range(1000))  # busy, as the quadratic matching was
+        return handle(incoming, session)
+
+    mini_engine.handle = slow_handle  # type: ignore[method-assign]
+    attack = ("coke and alcohol" + " or" * 330 + " ") * 5
+    async with running(api, mini_engine):
+        api.push(message(attack, chat_id=590))
+        await api.wait(lambda: bool(lengths), WAIT, "the slow message being matched")
+        api.push(message("he is not breathing", chat_id=591))
+        [emergency] = await api.wait_sent(1, 591)
+        release.set()
+        [slow] = await api.wait_sent(1, 590)
+    assert emergency.text.startswith("1. Call 112 or 911 now.") and emergency.at < slow.at
+    assert lengths == [2000]  # cut before matching
+
+
+def test_the_update_processor_keeps_python_telegram_bots_contracts() -> None:
+    """Regression (issue 13, item 15): `process_update` is @final (the per-chat order lives in
+    `do_process_update`), and no request class overrides the static `parse_json_payload`."""
+    from telegram.ext import BaseUpdateProcessor
+    from telegram.request import BaseRequest
+
+    from bot.telegram import transport
+
+    assert transport.ChatOrderedProcessor.process_update is BaseUpdateProcessor.process_update
+    assert "do_process_update" in vars(transport.ChatOrderedProcessor)
+    for value in vars(transport).values():
+        if isinstance(value, type) and issubclass(value, BaseRequest):
+            assert "parse_json_payload" not in vars(value), value
+
+
+async def test_each_polled_update_is_parsed_once(api: FakeBotAPI, mini_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (issue 13, item 15): every polled update was parsed twice (a check, then the batch)."""
+    from telegram import Update
+
+    parsed: list[int] = []
+    original = Update.de_json.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type, data: object, bot: object = None) -> object:
+        if isinstance(data, dict):
+            parsed.append(data.get("update_id", -1))
+        return original(cls, data, bot)
+
+    monkeypatch.setattr(Update, "de_json", classmethod(counting))
+    async with running(api, mini_engine) as bot:
+        ids = [api.push(command("/help", chat_id=c)) for c in (592, 593, 594)]
+        for c in (592, 593, 594):
+            await api.wait_sent(1, c)
+        await bot.tg.idle()
+    assert sorted(parsed) == sorted(ids)
+
+
+async def test_one_update_posted_many_times_gets_one_reply(api: FakeBotAPI, mini_engine: Engine) -> None:
+    """Regression (issue 13, item 1): 2,000 POSTs of one update got 2,000 replies."""
+    async with running(api, mini_engine, webhook=True) as bot:
+        update = {"update_id": 77, **message("he is not breathing", chat_id=595)}
+        statuses = await asyncio.gather(*(bot.post(update) for _ in range(200)))
+        assert set(statuses) == {200}  # copies wait for the first and are then acknowledged
+        assert await bot.post({"update_id": 78, **command("/help", chat_id=595)}) == 200
+        await bot.tg.idle()
+    sent = api.sent(595)
+    assert len(sent) == 2 and sent[0].text.startswith("1. Call 112 or 911 now.") and sent[1].text.startswith(HELP)
