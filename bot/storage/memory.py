@@ -90,11 +90,11 @@ class MemoryStore:
 
     # --- seen update ids (updates.py) ---------------------------------------------------------------------
 
-    async def claim_update(self, update_id: int, owner: str, lease: float) -> str:
-        return self._seen_updates().claim(update_id, owner, lease)
+    async def claim_updates(self, update_ids: list[int], owner: str, lease: float) -> dict[int, str]:
+        return self._seen_updates().claim(update_ids, owner, lease)
 
-    async def finish_update(self, update_id: int) -> None:
-        self._seen_updates().finish(update_id)
+    async def finish_updates(self, update_ids: list[int]) -> None:
+        self._seen_updates().finish(update_ids)
 
     async def release_update(self, update_id: int, owner: str) -> None:
         self._seen_updates().release(update_id, owner)

@@ -272,11 +272,12 @@ class SQLiteStore:
 
     # --- seen update ids (updates.py) ---------------------------------------------------------------------
 
-    async def claim_update(self, update_id: int, owner: str, lease: float) -> str:
-        return await self._run("claiming an update", lambda db: updates.sqlite_claim(self, db, update_id, owner, lease), updates.NEW)
+    async def claim_updates(self, update_ids: list[int], owner: str, lease: float) -> dict[int, str]:
+        default = dict.fromkeys(update_ids, updates.NEW)  # the database is down: answer (in-process dedup only)
+        return await self._run("claiming updates", lambda db: updates.sqlite_claim(self, db, update_ids, owner, lease), default)
 
-    async def finish_update(self, update_id: int) -> None:
-        await self._run("marking an update done", lambda db: updates.sqlite_finish(self, db, update_id), False)
+    async def finish_updates(self, update_ids: list[int]) -> None:
+        await self._run("marking updates done", lambda db: updates.sqlite_finish(self, db, update_ids), False)
 
     async def release_update(self, update_id: int, owner: str) -> None:
         await self._run("releasing an update", lambda db: updates.sqlite_release(self, db, update_id, owner), False)

@@ -24,13 +24,11 @@ POSTGRES_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS updates_seen (update_id BIGINT PRIMARY KEY, owner TEXT NOT NULL, expires DOUBLE PRECISION NOT NULL)",
     "CREATE INDEX IF NOT EXISTS updates_seen_expires ON updates_seen (expires)",
 )
-_CLAIM = (
-    "INSERT INTO updates_seen (update_id, owner, expires) VALUES ({0}, {1}, {2})"
+_CLAIM_SET = (
     " ON CONFLICT (update_id) DO UPDATE SET owner = excluded.owner, expires = excluded.expires"
-    " WHERE updates_seen.owner <> '' AND updates_seen.expires < {3} RETURNING owner"
+    " WHERE updates_seen.owner <> '' AND updates_seen.expires < {now} RETURNING update_id"
 )
-SQLITE_CLAIM = _CLAIM.format("?", "?", "?", "?")
-POSTGRES_CLAIM = _CLAIM.format("$1", "$2", "$3", "$4")
+CHUNK = 500  # rows per statement (SQLite's variable limit is far above 4 x 500)
 
 
 def outcome(found_owner: str | None) -> str:
@@ -46,21 +44,32 @@ async def sqlite_ready(store: Any, db: Any) -> None:
         store._updates_db = db
 
 
-async def sqlite_claim(store: Any, db: Any, update_id: int, owner: str, lease: float) -> str:
+async def sqlite_claim(store: Any, db: Any, update_ids: list[int], owner: str, lease: float) -> dict[int, str]:
+    """Claim many update ids in one statement (one round trip to the database thread)."""
     await sqlite_ready(store, db)
     now = time.time()
-    if await db.execute_fetchall(SQLITE_CLAIM, (update_id, owner, now + lease, now)):
-        return NEW
-    rows = await db.execute_fetchall("SELECT owner FROM updates_seen WHERE update_id = ?", (update_id,))
-    return outcome(rows[0][0]) if rows else NEW
+    found: dict[int, str] = {}
+    for at in range(0, len(update_ids), CHUNK):
+        ids = update_ids[at : at + CHUNK]
+        values = ", ".join(["(?, ?, ?)"] * len(ids))
+        sql = f"INSERT INTO updates_seen (update_id, owner, expires) VALUES {values}" + _CLAIM_SET.format(now="?")
+        params = [v for uid in ids for v in (uid, owner, now + lease)] + [now]
+        claimed = {row[0] for row in await db.execute_fetchall(sql, params)}
+        rest = [uid for uid in ids if uid not in claimed]
+        owners: dict[int, str] = {}
+        if rest:
+            marks = ", ".join("?" * len(rest))
+            owners = dict(await db.execute_fetchall(f"SELECT update_id, owner FROM updates_seen WHERE update_id IN ({marks})", rest))
+        found.update({uid: NEW if uid in claimed else outcome(owners.get(uid)) for uid in ids})
+    return found
 
 
-async def sqlite_finish(store: Any, db: Any, update_id: int) -> bool:
+async def sqlite_finish(store: Any, db: Any, update_ids: list[int]) -> bool:
     await sqlite_ready(store, db)
-    await db.execute(
+    await db.executemany(
         "INSERT INTO updates_seen (update_id, owner, expires) VALUES (?, '', ?)"
         " ON CONFLICT (update_id) DO UPDATE SET owner = '', expires = excluded.expires",
-        (update_id, time.time() + DONE_KEEP),
+        [(uid, time.time() + DONE_KEEP) for uid in update_ids],
     )
     return True
 
@@ -88,21 +97,25 @@ async def postgres_ready(store: Any, pool: Any) -> None:
         store._updates_pool = pool
 
 
-async def postgres_claim(store: Any, pool: Any, update_id: int, owner: str, lease: float) -> str:
+async def postgres_claim(store: Any, pool: Any, update_ids: list[int], owner: str, lease: float) -> dict[int, str]:
     await postgres_ready(store, pool)
     now = time.time()
-    if await pool.fetchval(POSTGRES_CLAIM, update_id, owner, now + lease, now) is not None:
-        return NEW
-    found = await pool.fetchval("SELECT owner FROM updates_seen WHERE update_id = $1", update_id)
-    return NEW if found is None else outcome(found)
+    sql = "INSERT INTO updates_seen (update_id, owner, expires) SELECT unnest($1::bigint[]), $2, $3" + _CLAIM_SET.format(now="$4")
+    claimed = {row[0] for row in await pool.fetch(sql, update_ids, owner, now + lease, now)}
+    rest = [uid for uid in update_ids if uid not in claimed]
+    owners: dict[int, str] = {}
+    if rest:
+        query = "SELECT update_id, owner FROM updates_seen WHERE update_id = ANY($1::bigint[])"
+        owners = {r[0]: r[1] for r in await pool.fetch(query, rest)}
+    return {uid: NEW if uid in claimed else outcome(owners.get(uid)) for uid in update_ids}
 
 
-async def postgres_finish(store: Any, pool: Any, update_id: int) -> bool:
+async def postgres_finish(store: Any, pool: Any, update_ids: list[int]) -> bool:
     await postgres_ready(store, pool)
     await pool.execute(
-        "INSERT INTO updates_seen (update_id, owner, expires) VALUES ($1, '', $2)"
+        "INSERT INTO updates_seen (update_id, owner, expires) SELECT unnest($1::bigint[]), '', $2"
         " ON CONFLICT (update_id) DO UPDATE SET owner = '', expires = EXCLUDED.expires",
-        update_id,
+        update_ids,
         time.time() + DONE_KEEP,
     )
     return True
@@ -128,16 +141,21 @@ class MemoryUpdates:
     def __init__(self) -> None:
         self.rows: dict[int, tuple[str, float]] = {}
 
-    def claim(self, update_id: int, owner: str, lease: float) -> str:
+    def claim(self, update_ids: list[int], owner: str, lease: float) -> dict[int, str]:
         now = time.time()
-        found = self.rows.get(update_id)
-        if found is not None and (found[0] == "" or found[1] >= now):
-            return outcome(found[0])
-        self.rows[update_id] = (owner, now + lease)
-        return NEW
+        result: dict[int, str] = {}
+        for uid in update_ids:
+            found = self.rows.get(uid)
+            if found is not None and (found[0] == "" or found[1] >= now):
+                result[uid] = outcome(found[0])
+            else:
+                self.rows[uid] = (owner, now + lease)
+                result[uid] = NEW
+        return result
 
-    def finish(self, update_id: int) -> None:
-        self.rows[update_id] = ("", time.time() + DONE_KEEP)
+    def finish(self, update_ids: list[int]) -> None:
+        for uid in update_ids:
+            self.rows[uid] = ("", time.time() + DONE_KEEP)
 
     def release(self, update_id: int, owner: str) -> None:
         if self.rows.get(update_id, ("", 0.0))[0] == owner:

@@ -88,6 +88,65 @@ def derived_webhook_secret(pepper: bytes) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+class SeenUpdates:
+    """Claims on update ids and their "done" records, in batches: while one batch is at the database the
+    next one gathers, so the dedup costs one round trip per batch, not two per update (SQLite serves one
+    call at a time). "Done" records are written behind: an update is acknowledged once handled, and its
+    record only matters if Telegram delivers it again, after a crash before the acknowledgement."""
+
+    def __init__(self, store: Store, owner: str) -> None:
+        self.store = store
+        self.owner = owner
+        self._claims: dict[int, asyncio.Future[str]] = {}
+        self._done: list[int] = []
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+
+    async def claim(self, uid: int) -> str:
+        future = self._claims.get(uid)
+        if future is None:
+            future = self._claims[uid] = asyncio.get_running_loop().create_future()
+        self._kick()
+        return await asyncio.shield(future)
+
+    def finish(self, uid: int) -> None:
+        self._done.append(uid)
+        self._kick()
+
+    async def release(self, uid: int) -> None:
+        await self.store.release_update(uid, self.owner)
+
+    async def flush(self) -> None:
+        """Wait until every claim is answered and every "done" record written."""
+        while self._worker is not None and not self._worker.done():
+            await asyncio.shield(self._worker)
+
+    def _kick(self) -> None:
+        self._wake.set()
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.ensure_future(self._work())
+
+    async def _work(self) -> None:
+        while self._wake.is_set():
+            self._wake.clear()
+            claims, self._claims = self._claims, {}
+            done, self._done = self._done, []
+            if claims:
+                try:
+                    found = await self.store.claim_updates(list(claims), self.owner, UPDATE_LEASE)
+                except Exception as exc:  # answer anyway: the in-process record still stops copies here
+                    log.error("claiming updates failed", extra=fields(error=type(exc).__name__))
+                    found = {}
+                for uid, future in claims.items():
+                    if not future.done():
+                        future.set_result(found.get(uid, "new"))
+            if done:
+                try:
+                    await self.store.finish_updates(done)
+                except Exception as exc:
+                    log.error("recording updates failed", extra=fields(error=type(exc).__name__))
+
+
 class TelegramBot:
     """The engine behind python-telegram-bot. `serve()` (see `runner`) runs it; `application` is the PTB app."""
 
@@ -106,6 +165,7 @@ class TelegramBot:
         self.application.add_handler(TypeHandler(Update, self.on_update))
         self.application.add_error_handler(self.on_error)
         self.owner = secrets.token_hex(8)  # this process, in the store's claims on update ids
+        self.seen_updates = SeenUpdates(store, self.owner)
         self._inflight: dict[int, asyncio.Task[str]] = {}
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._send_slots = asyncio.Semaphore(SEND_SLOTS)
@@ -143,6 +203,10 @@ class TelegramBot:
 
     async def shutdown(self) -> None:
         self._heavy.shutdown(wait=False, cancel_futures=True)
+        try:
+            await self.seen_updates.flush()
+        except Exception as exc:
+            log.error("recording updates failed", extra=fields(error=type(exc).__name__))
         try:
             await self.store.flush()
         finally:
@@ -235,6 +299,7 @@ class TelegramBot:
         """Wait until no update is being handled (tests, the benchmark)."""
         while self._inflight:
             await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        await self.seen_updates.flush()
 
     def cancel_inflight(self) -> None:
         for task in self._inflight.values():
@@ -242,11 +307,7 @@ class TelegramBot:
 
     async def _take(self, update: Update) -> str:
         uid = update.update_id
-        try:
-            claim = await self.store.claim_update(uid, self.owner, UPDATE_LEASE)
-        except Exception as exc:  # answer anyway: the in-process record still stops copies here
-            log.error("claiming an update failed", extra=fields(error=type(exc).__name__))
-            claim = "new"
+        claim = await self.seen_updates.claim(uid)
         if claim == DONE:
             return Outcome.DUPLICATE
         if claim == BUSY:
@@ -256,16 +317,16 @@ class TelegramBot:
             await self.processor.process_update(update, self._handle(update, result))
         except BaseException:  # stopped mid-turn: let it be handled again (here after a restart, or elsewhere)
             with contextlib.suppress(Exception):
-                await self.store.release_update(uid, self.owner)
+                await self.seen_updates.release(uid)
             raise
         delivered = bool(result and result[0])
-        try:
-            if delivered:
-                await self.store.finish_update(uid)
-            else:
-                await self.store.release_update(uid, self.owner)
-        except Exception as exc:
-            log.error("recording an update failed", extra=fields(error=type(exc).__name__))
+        if delivered:
+            self.seen_updates.finish(uid)
+        else:
+            try:
+                await self.seen_updates.release(uid)
+            except Exception as exc:
+                log.error("releasing an update failed", extra=fields(error=type(exc).__name__))
         return Outcome.DONE if delivered else Outcome.FAILED
 
     async def _handle(self, update: Update, result: list[bool]) -> None:

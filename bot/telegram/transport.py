@@ -310,21 +310,23 @@ class _WebhookHandler(tornado.web.RequestHandler):
         self.server = server
         self.chunks: list[bytes] = []
 
-    def _refuse(self, status: int) -> None:
+    def _refuse(self, status: int, *, unread: bool = False) -> None:
         self.set_status(status)
-        self.finish()  # before the body is read: tornado closes the connection instead of reading it
+        if unread:  # tornado closes the connection rather than read the body: say so, or a client reuses it
+            self.set_header("Connection", "close")
+        self.finish()
 
     def prepare(self) -> None:
         given = self.request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode("utf-8", "replace"), self.server.secret):
-            self._refuse(403)
+            self._refuse(403, unread=True)
             return
         length = self.request.headers.get("Content-Length", "")
         if not length.isdigit():
-            self._refuse(411)  # Telegram always sends a length; a chunked body is not an update
+            self._refuse(411, unread=True)  # Telegram always sends a length; a chunked body is not an update
             return
         if int(length) > MAX_BODY:
-            self._refuse(413)
+            self._refuse(413, unread=True)
             return
         self.request.connection.set_max_body_size(MAX_BODY)  # type: ignore[union-attr]
 
