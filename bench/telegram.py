@@ -230,7 +230,8 @@ def rows(updates: int = 2000, concurrency: int = 32, eval_path: Path | None = No
     found: list[Row] = []
     for r in results:
         where = f"end to end, {r.mode}, {r.bot}"
-        found += [(f"{where}: updates/s", f"{r.per_second:,.0f}", ""), (f"{where}: latency p50 / p99", f"{r.p50_ms:.1f} / {r.p99_ms:.1f} ms", "")]
+        found.append((f"{where}: updates/s", f"{r.per_second:,.0f}", ""))
+        found.append((f"{where}: latency p50 / p99", f"{r.p50_ms:.1f} / {r.p99_ms:.1f} ms", ""))
     for (echo, mode), ratio in ratios(results).items():
         found.append((f"hrbot / {echo}, {mode}", f"{ratio:.2f}x", ">= 0.8x"))
     return found
