@@ -619,3 +619,26 @@ async def test_one_update_posted_many_times_gets_one_reply(api: FakeBotAPI, mini
         await bot.tg.idle()
     sent = api.sent(595)
     assert len(sent) == 2 and sent[0].text.startswith("1. Call 112 or 911 now.") and sent[1].text.startswith(HELP)
+
+
+async def test_stopping_with_an_emergency_reply_still_retrying_leaves_it_for_the_next_start(
+    api: FakeBotAPI, mini_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13, items 5 and 8: an emergency reply is retried until it is sent or the process stops; stopped,
+    its update is not confirmed, so the next process gets it again and sends it (once)."""
+    from bot.telegram import runner
+
+    monkeypatch.setattr(runner, "STOP_GRACE", 0.3)
+    store = MemoryStore()
+    api.fail_next("sendMessage", 500, times=100_000)  # the Bot API fails for as long as this process runs
+    async with running(api, mini_engine, store=store, send_deadline=0.01):
+        api.push(message("he is not breathing", chat_id=596))
+        await api.wait(lambda: len(api.of("sendMessage")) >= 5, WAIT, "retries")
+    assert not api.sent(596)
+    api._failures.clear()
+    async with running(api, mini_engine, store=store) as bot:
+        [sent] = await api.wait_sent(1, 596)
+        api.push(command("/help", chat_id=596))
+        await api.wait_sent(2, 596)
+        await bot.tg.idle()
+    assert sent.text.startswith("1. Call 112 or 911 now.") and len(api.sent(596)) == 2

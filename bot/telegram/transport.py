@@ -189,7 +189,8 @@ class Poller:
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
         )
         self.next_offset = 0
-        self.pending: dict[int, asyncio.Task[str]] = {}
+        self.pending: dict[int, asyncio.Task[str]] = {}  # being handled
+        self.retry: set[int] = set()  # not handled (another worker had it, or stopped): fetched again
 
     async def fetch(self, offset: int, timeout: float, limit: int | None = None) -> list[Any]:
         params: dict[str, Any] = {"timeout": int(timeout), "limit": limit or self.limit, "allowed_updates": self.allowed}
@@ -216,15 +217,14 @@ class Poller:
         return list(data["result"])
 
     def offset(self) -> int:
-        return min(self.pending) if self.pending else self.next_offset
+        """The offset to ask with: below it, every update is handled (so asking confirms them)."""
+        return min([*self.pending, *self.retry, self.next_offset])
 
     async def run(self, stop: asyncio.Event, on_error: Callable[[TelegramError], None]) -> None:
-        busy: set[int] = set()
         failures = 0
         while not stop.is_set():
-            floor = min([self.offset(), *busy])
-            wait = 0 if (self.pending or busy) else self.timeout
-            fetching = asyncio.ensure_future(self.fetch(floor, wait))
+            wait = 0 if (self.pending or self.retry) else self.timeout
+            fetching = asyncio.ensure_future(self.fetch(self.offset(), wait))
             stopping = asyncio.ensure_future(stop.wait())
             await asyncio.wait({fetching, stopping}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
@@ -243,12 +243,11 @@ class Poller:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), pause)
                 continue
-            busy.clear()
             self.take(items)
             if self.pending:
                 await asyncio.wait(list(self.pending.values()), timeout=STRAGGLER)
-            busy = self.collect()
-            if busy and not self.pending:
+            self.collect()
+            if self.retry and not self.pending:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), BUSY_PAUSE)
 
@@ -261,32 +260,25 @@ class Poller:
             self.next_offset = max(self.next_offset, uid + 1)
             if uid in self.pending:
                 continue
+            self.retry.discard(uid)
             update = parse_update(item, self.tg.application.bot)
             if update is None:
                 continue
             self.pending[uid] = asyncio.ensure_future(self.tg.take(update))
 
-    def collect(self) -> set[int]:
-        """Drop finished updates from `pending`; the ids that came back busy (to be fetched again)."""
-        busy: set[int] = set()
+    def collect(self) -> None:
+        """Move finished updates out of `pending`; those not handled (busy elsewhere, stopped) to `retry`."""
         for uid, task in list(self.pending.items()):
             if task.done():
                 del self.pending[uid]
                 if task.cancelled() or task.exception() is not None or task.result() not in Outcome.FINAL:
-                    busy.add(uid)
-        return busy
+                    self.retry.add(uid)
 
     async def drain(self) -> None:
         """After `run`: wait for the updates in flight (the caller bounds how long), confirm what is done."""
         if self.pending:
             with contextlib.suppress(BaseException):
                 await asyncio.gather(*self.pending.values(), return_exceptions=True)
-        self.collect()
-
-    async def cancel(self) -> None:
-        for task in self.pending.values():
-            task.cancel()
-        await asyncio.gather(*self.pending.values(), return_exceptions=True)
         self.collect()
 
     async def confirm(self) -> None:
