@@ -76,7 +76,8 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 ALLOWED_UPDATES = ["message", "callback_query"]
 TEXT_LIMIT = 2000  # characters of a message the engine reads: bounds the work one message can cause
 HEAVY_TEXT = 256  # a text longer than this is matched in a worker thread, off the event loop
-SEND_SLOTS = 8  # Bot API calls at once: more only queue inside httpcore's pool and slow every send
+SEND_SLOTS = 8  # ordinary Bot API calls at once: more only queue inside httpcore's pool and slow every send
+URGENT_SLOTS = 4  # connections kept for emergency replies, which never wait for an ordinary send
 UPDATE_LEASE = 5.0  # seconds a claim on an update lasts unless renewed (renewed every second while handled)
 SEEN_IN_MEMORY = 10_000  # update ids remembered in this process (the store remembers them longer)
 WEBHOOK_SECRET_LABEL = b"hrbot telegram webhook secret v1"
@@ -184,7 +185,7 @@ class TelegramBot:
             .token(s.token)
             .base_url(s.base_url)
             .base_file_url(s.base_file_url)
-            .request(HTTPXRequest(connection_pool_size=SEND_SLOTS + 2, **timeouts))
+            .request(HTTPXRequest(connection_pool_size=SEND_SLOTS + URGENT_SLOTS, **timeouts))
             .updater(None)  # updates come from `transport.Poller` or `transport.WebhookServer`
             .concurrent_updates(self.processor)
         )
@@ -449,7 +450,7 @@ class TelegramBot:
             quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
 
             async def call(part: render.Message = part, markup: object = markup, quote: ReplyParameters | None = quote) -> object:
-                async with self._send_slots:
+                async with contextlib.nullcontext() if urgent else self._send_slots:
                     return await bot.send_message(
                         chat_id, part.text, reply_markup=markup, link_preview_options=NO_PREVIEW, reply_parameters=quote
                     )
