@@ -336,9 +336,13 @@ async def test_webhook_survives_garbage_and_walks_a_flow(api: FakeBotAPI, mini_e
 
 
 async def test_webhook_generates_a_secret_when_none_is_given(api: FakeBotAPI, mini_engine: Engine) -> None:
+    from bot.telegram.adapter import derived_webhook_secret
+
     async with running(api, mini_engine, webhook=True, secret_token=None) as bot:
         secret = api.of("setWebhook")[0].params["secret_token"]
         assert len(secret) >= 32
+        assert secret == derived_webhook_secret(PEPPER)  # every worker sharing the pepper agrees (issue 13, item 12)
+        assert secret != derived_webhook_secret(b"another pepper of enough bytes!!")
         update = {"update_id": 1, **command("/help", chat_id=522)}
         assert await bot.post(update, secret=None) == 403
         assert await bot.post(update, secret=secret) == 200

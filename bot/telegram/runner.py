@@ -1,8 +1,10 @@
 """Running the bot: one async path (`serve`) for the CLI, the tests and the benchmark.
 
-serve: initialize (getMe) -> open the store, set the commands -> start polling or the webhook server ->
-start handling -> wait for `stop` -> stop receiving -> finish the updates in flight -> flush and close the
-store -> shut down. `run` wires SIGINT/SIGTERM to `stop` and is what `hrbot run` calls.
+serve: initialize (getMe) -> open the store, set the commands -> start the webhook server (and setWebhook, with
+the configured secret or one derived from the pepper, so every worker agrees) or the poller -> wait for `stop`
+-> stop receiving -> let the updates in flight finish (`STOP_GRACE`; the rest stay unacknowledged, so Telegram
+delivers them again) -> flush and close the store -> shut down. `run` wires SIGINT/SIGTERM to `stop` and is
+what `hrbot run` calls. Receiving and acknowledging is in `transport`.
 """
 
 from __future__ import annotations
