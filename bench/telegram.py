@@ -1,14 +1,18 @@
-"""Telegram benchmark: updates per second end to end in webhook mode, and latency from the update POST to the
-sendMessage the (fake) Bot API receives, p50/p99.
+"""Telegram benchmark: hrbot beside a bare python-telegram-bot echo bot, in the same run, webhook and polling.
 
-    python bench/telegram.py [--updates 3000] [--concurrency 64] [--eval ../shared/eval/dev.jsonl]
+    python bench/telegram.py [--updates 2000] [--concurrency 32] [--rounds 3] [--store sqlite|memory]
 
-The real stack runs: tornado webhook server -> python-telegram-bot Application -> adapter -> engine -> store
--> httpx -> the local fake Bot API (tests/fakebotapi.py) on 127.0.0.1. Each update comes from a different
-chat, so the rows measure what the bot can do, not Telegram's per-chat limit. Target: >= 300 updates/s in
-one process with the send rate limiter off; with the default limiter sends are held to Telegram's 30/s.
-The load generator and the fake server share the bot's process and core, so the figures are a lower bound.
-`rows()` gives the same figures as (name, measured, target) rows, for bench/all.py.
+Each bot runs the real stack against the local fake Bot API (tests/fakebotapi.py) on 127.0.0.1:
+webhook: POST -> (hrbot: its tornado webhook server, answered once handled | echo: PTB's Updater webhook)
+-> handler -> sendMessage over httpx; polling: getUpdates -> handler -> sendMessage. The load is a closed
+loop of `--concurrency` people, each a new chat per update, sending the next update once the answer to the
+last one reached the fake Bot API. Measured: updates per second, and latency from the update (POST, or
+queued for getUpdates) to its sendMessage arriving, p50 / p99. The echo bot is python-telegram-bot as
+its docs build it (ApplicationBuilder defaults plus a MessageHandler that calls reply_text), once as is
+(updates one at a time) and once with concurrent_updates(True). No send rate limiter on either side.
+Rounds are interleaved (echo, hrbot, echo, hrbot, ...) and the median of each is reported, so a noisy
+neighbour on the machine hits both alike. Goal: hrbot >= 0.8x the echo bot in both modes.
+`rows()` gives (name, measured, target) rows for bench/all.py.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +38,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import aiohttp  # noqa: E402
 from fakebotapi import Call, FakeBotAPI, message  # noqa: E402
+from telegram import Update  # noqa: E402
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 
 from bot.content import load_content  # noqa: E402
 from bot.engine import Engine  # noqa: E402
@@ -42,18 +49,17 @@ from bot.telegram import Settings, TelegramBot, serve  # noqa: E402
 
 TOKEN = "123456789:AAH" + "b3nch_-x" * 4 + "Zq"
 SECRET = "bench-secret"
-FALLBACK_TEXTS = ["he is not breathing", "coke and alcohol together", "what is naloxone", "/help", "bad trip help", "hello"]
-
+HOOK = "https://example.org/hrbot"
+TEXTS = ["he is not breathing", "coke and alcohol together", "what is naloxone", "/help", "bad trip help", "hello"]
 
 Row = tuple[str, str, str]  # name, measured, target
 
 
 @dataclass
-class Measurement:
-    store: str
-    rate_limit: str
+class Run:
+    bot: str
+    mode: str
     updates: int
-    concurrency: int
     per_second: float
     p50_ms: float
     p99_ms: float
@@ -64,47 +70,102 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def measure(engine: Engine, texts: list[str], updates: int, concurrency: int, store_kind: str, rate_limit: float) -> Measurement:
-    api = await FakeBotAPI(TOKEN).start()
+def listening_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+# --- the bots ---------------------------------------------------------------------------------------------------
+
+Stopper = Callable[[], Awaitable[None]]
+
+
+async def start_echo(api: FakeBotAPI, sock: socket.socket | None, concurrent: bool) -> Stopper:
+    """The bare echo bot of python-telegram-bot's examples."""
+
+    async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        await update.message.reply_text(update.message.text or "")
+
+    builder = ApplicationBuilder().token(TOKEN).base_url(f"{api.url}/bot").base_file_url(f"{api.url}/file/bot")
+    app: Application = builder.concurrent_updates(concurrent).build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    await app.initialize()
+    assert app.updater is not None
+    if sock is not None:
+        await app.updater.start_webhook(url_path="hrbot", webhook_url=HOOK, secret_token=SECRET, unix=sock)
+    else:
+        await app.updater.start_polling(timeout=10)
+    await app.start()
+
+    async def stop() -> None:
+        assert app.updater is not None
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+    return stop
+
+
+async def start_hrbot(api: FakeBotAPI, sock: socket.socket | None, engine: Engine, store_kind: str, tmp: str) -> Stopper:
+    store = MemoryStore() if store_kind == "memory" else open_store(str(Path(tmp) / f"bench-{time.monotonic_ns()}.db"))
+    hook = {"webhook_url": HOOK, "secret_token": SECRET} if sock is not None else {}
+    settings = Settings(token=TOKEN, api_url=api.url, rate_limit=0, poll_timeout=10, **hook)  # type: ignore[arg-type]
+    tg = TelegramBot(engine, store, b"bench pepper, 32 bytes long!!!!!", settings)
+    stop_event, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(serve(tg, stop_event, ready=ready, webhook_socket=sock))
+    await asyncio.wait_for(ready.wait(), 10)
+
+    async def stop() -> None:
+        stop_event.set()
+        await asyncio.wait_for(task, 30)
+
+    return stop
+
+
+# --- the load ---------------------------------------------------------------------------------------------------
+
+
+async def measure(bot: str, mode: str, engine: Engine, updates: int, concurrency: int, store_kind: str) -> Run:
+    api = await FakeBotAPI(TOKEN, keep_calls=False).start()
     answered: dict[int, asyncio.Future[float]] = {}
 
     def on_call(call: Call) -> None:
-        if call.method == "sendMessage":
+        if call.method == "sendMessage" and call.status == 200:
             future = answered.get(call.params.get("chat_id"))  # type: ignore[arg-type]
             if future is not None and not future.done():
                 future.set_result(call.at)
 
     api.listeners.append(on_call)
+    sock = listening_socket() if mode == "webhook" else None
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/hrbot" if sock is not None else ""
     latencies: list[float] = []
+    loop = asyncio.get_running_loop()
+    numbers = iter(range(updates))
     with tempfile.TemporaryDirectory() as tmp:
-        store = MemoryStore() if store_kind == "memory" else open_store(str(Path(tmp) / "bench.db"))
-        hook = "https://example.org/hrbot"
-        settings = Settings(token=TOKEN, api_url=api.url, webhook_url=hook, secret_token=SECRET, rate_limit=rate_limit)
-        tg = TelegramBot(engine, store, b"bench pepper, 32 bytes long!!!!!", settings)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(1024)
-        sock.setblocking(False)
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}/hrbot"
-        stop, ready = asyncio.Event(), asyncio.Event()
-        task = asyncio.create_task(serve(tg, stop, ready=ready, webhook_socket=sock))
-        await asyncio.wait_for(ready.wait(), 10)
+        if bot == "hrbot":
+            stop = await start_hrbot(api, sock, engine, store_kind, tmp)
+        else:
+            stop = await start_echo(api, sock, concurrent=bot == "echo-concurrent")
         headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
-        loop = asyncio.get_running_loop()
-        next_update = iter(range(updates))
         try:
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
 
                 async def person() -> None:
-                    """Closed loop: one update, wait for the bot's answer, the next update (a new chat each time)."""
-                    for i in next_update:
+                    for i in numbers:
                         chat_id = 10_000 + i
-                        body = json.dumps({"update_id": i + 1, **message(texts[i % len(texts)], chat_id=chat_id)}).encode()
+                        update = {"update_id": i + 1, **message(TEXTS[i % len(TEXTS)], chat_id=chat_id)}
                         answered[chat_id] = future = loop.create_future()
                         sent = time.perf_counter()
-                        async with http.post(url, data=body, headers=headers) as response:
-                            if response.status != 200:
-                                raise RuntimeError(f"webhook answered {response.status}")
+                        if sock is not None:
+                            async with http.post(url, data=json.dumps(update).encode(), headers=headers) as response:
+                                if response.status != 200:
+                                    raise RuntimeError(f"webhook answered {response.status}")
+                        else:
+                            api.push(update)
                         at = await asyncio.wait_for(future, 30)
                         del answered[chat_id]
                         latencies.append((at - sent) * 1000)
@@ -113,27 +174,9 @@ async def measure(engine: Engine, texts: list[str], updates: int, concurrency: i
                 await asyncio.gather(*(person() for _ in range(concurrency)))
                 elapsed = time.perf_counter() - started
         finally:
-            stop.set()
-            await asyncio.wait_for(task, 30)
+            await stop()
             await api.close()
-    return Measurement(
-        store_kind,
-        f"{rate_limit:g}/s" if rate_limit else "off",
-        updates,
-        concurrency,
-        updates / elapsed,
-        statistics.median(latencies),
-        percentile(latencies, 0.99),
-    )
-
-
-async def run(updates: int, concurrency: int, engine: Engine, texts: list[str]) -> list[Measurement]:
-    await measure(engine, texts, min(300, updates), concurrency, "memory", 0)  # warm-up (imports, caches)
-    return [
-        await measure(engine, texts, updates, concurrency, "memory", 0),
-        await measure(engine, texts, updates, concurrency, "sqlite", 0),
-        await measure(engine, texts, min(150, updates), concurrency, "sqlite", 30),
-    ]
+    return Run(bot, mode, updates, updates / elapsed, statistics.median(latencies), percentile(latencies, 0.99))
 
 
 def load_engine() -> Engine:
@@ -144,39 +187,72 @@ def load_engine() -> Engine:
         return Engine(load_content(ROOT / "tests" / "fixtures" / "mini"))
 
 
-def load_texts(eval_path: Path) -> list[str]:
-    if not eval_path.exists():
-        return FALLBACK_TEXTS
-    texts = [json.loads(line)["text"] for line in eval_path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return texts or FALLBACK_TEXTS
+BOTS = ("echo", "echo-concurrent", "hrbot")
 
 
-def rows(updates: int = 3000, concurrency: int = 32, eval_path: Path = ROOT.parent / "shared" / "eval" / "dev.jsonl") -> list[Row]:
+async def run(updates: int, concurrency: int, rounds: int, store_kind: str, engine: Engine) -> list[Run]:
+    for mode in ("webhook", "polling"):  # warm-up: imports, caches, the first connections
+        for bot in BOTS:
+            await measure(bot, mode, engine, min(200, updates), concurrency, store_kind)
+    found: dict[tuple[str, str], list[Run]] = {}
+    for _ in range(rounds):
+        for mode in ("webhook", "polling"):
+            for bot in BOTS:
+                found.setdefault((bot, mode), []).append(await measure(bot, mode, engine, updates, concurrency, store_kind))
+    medians = []
+    for (bot, mode), runs in found.items():
+        medians.append(
+            Run(
+                bot,
+                mode,
+                updates,
+                statistics.median(r.per_second for r in runs),
+                statistics.median(r.p50_ms for r in runs),
+                statistics.median(r.p99_ms for r in runs),
+            )
+        )
+    return medians
+
+
+def ratios(results: list[Run]) -> dict[tuple[str, str], float]:
+    """hrbot's throughput / each echo bot's, per mode."""
+    by = {(r.bot, r.mode): r for r in results}
+    return {
+        (echo, mode): by[("hrbot", mode)].per_second / by[(echo, mode)].per_second
+        for mode in ("webhook", "polling")
+        for echo in ("echo", "echo-concurrent")
+    }
+
+
+def rows(updates: int = 2000, concurrency: int = 32, eval_path: Path | None = None, rounds: int = 1) -> list[Row]:
+    """For bench/all.py (`eval_path` is not used: the texts are fixed)."""
+    results = asyncio.run(run(updates, concurrency, rounds, "sqlite", load_engine()))
     found: list[Row] = []
-    for m in asyncio.run(run(updates, concurrency, load_engine(), load_texts(eval_path))):
-        where = f"end to end, webhook, {m.store} store, send limit {m.rate_limit}"
-        target = ">= 300" if m.rate_limit == "off" else "~30 (Telegram's bulk rate)"
-        found += [
-            (f"{where}: updates/s", f"{m.per_second:,.0f}", target),
-            (f"{where}: latency p50 / p99", f"{m.p50_ms:.1f} / {m.p99_ms:.1f} ms", ""),
-        ]
+    for r in results:
+        where = f"end to end, {r.mode}, {r.bot}"
+        found.append((f"{where}: updates/s", f"{r.per_second:,.0f}", ""))
+        found.append((f"{where}: latency p50 / p99", f"{r.p50_ms:.1f} / {r.p99_ms:.1f} ms", ""))
+    for (echo, mode), ratio in ratios(results).items():
+        found.append((f"hrbot / {echo}, {mode}", f"{ratio:.2f}x", ">= 0.8x"))
     return found
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--updates", type=int, default=3000)
-    parser.add_argument("--concurrency", type=int, default=32, help="conversations in flight: each waits for its answer")
-    parser.add_argument("--eval", default=str(ROOT.parent / "shared" / "eval" / "dev.jsonl"))
+    parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=32, help="people in flight: each waits for its answer")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--store", choices=("sqlite", "memory"), default="sqlite")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    results = asyncio.run(run(args.updates, args.concurrency, load_engine(), load_texts(Path(args.eval))))
-    print("Telegram end to end (webhook POST -> sendMessage at the fake Bot API), one process")
-    print(f"{'store':<8} {'send limit':>10} {'updates':>8} {'in flight':>9} {'updates/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
-    for r in results:
-        print(f"{r.store:<8} {r.rate_limit:>10} {r.updates:>8} {r.concurrency:>9} {r.per_second:>10.0f} {r.p50_ms:>8.1f} {r.p99_ms:>8.1f}")
-    best = max(r.per_second for r in results if r.rate_limit == "off")
-    print(f"target >= 300 updates/s with the limiter off: {'met' if best >= 300 else 'NOT met'} ({best:.0f}/s)")
+    results = asyncio.run(run(args.updates, args.concurrency, args.rounds, args.store, load_engine()))
+    print(f"Telegram end to end, one process, {args.updates} updates x {args.rounds} rounds (median), {args.concurrency} in flight")
+    print(f"hrbot store: {args.store}; update -> sendMessage at the fake Bot API")
+    print(f"{'bot':<16} {'mode':<8} {'updates/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+    for r in sorted(results, key=lambda r: (r.mode, r.bot)):
+        print(f"{r.bot:<16} {r.mode:<8} {r.per_second:>10.0f} {r.p50_ms:>8.1f} {r.p99_ms:>8.1f}")
+    for (echo, mode), ratio in ratios(results).items():
+        print(f"hrbot / {echo:<16} {mode:<8} {ratio:.2f}x  (goal >= 0.8x: {'met' if ratio >= 0.8 else 'NOT met'})")
     return 0
 
 

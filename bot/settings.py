@@ -50,11 +50,10 @@ class Settings:
     read_timeout: float = 10.0
     write_timeout: float = 10.0
     pool_timeout: float = 5.0
-    send_retries: int = 3  # on network errors and 5xx
+    send_deadline: float = 60.0  # seconds an ordinary reply is retried (an emergency reply: until it is sent)
     retry_backoff: float = 0.5  # seconds before the first retry, doubled each time
-    max_retry_after: int = 3  # 429s the rate limiter waits out (retry_after) before giving up on a message
     rate_limit: float = 30.0  # messages per second across all chats (0: no overall limit)
-    concurrency: int = 256  # updates handled at once (different chats)
+    concurrency: int = 16  # updates handled at once (different chats); more only contend for the CPU and the pool
     session_ttl: float = 3600.0  # idle seconds after which a session is deleted
     sweep_interval: float = 60.0  # so a session outlives its ttl by at most a minute
     flush_interval: float = 30.0
@@ -220,7 +219,7 @@ OPTIONS: tuple[Option, ...] = (
         "secret_token",
         "--secret-token",
         "TELEGRAM_WEBHOOK_SECRET",
-        "secret Telegram sends with each webhook call; give every worker the same one",
+        "secret Telegram sends with each webhook call (unset: derived from the pepper, so every worker agrees)",
         parse_secret,
         _secret,
         metavar="SECRET",

@@ -15,21 +15,27 @@ Every wait is on an event (a call the fake server receives, a log line) and boun
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
+import json
 import logging
+import os
 import resource
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 from fakebotapi import FakeBotAPI, command, message
-from harness import MINI, PG_CTL, PG_DSN, ROOT, WAIT, hrbot_env, pg_ctl, running
+from harness import MINI, PG_CTL, PG_DSN, ROOT, WAIT, Bot, hrbot_env, pg_ctl, running
 
 from bot.engine import Engine
 from bot.storage import MemoryStore, Store
@@ -40,14 +46,19 @@ EMERGENCY = "1. Call 112 or 911 now."
 FIRST, SECOND, RESULT = "Name the first substance.", "And the second?", "Cocaine + Alcohol"
 
 
-async def say(api: FakeBotAPI, chat_id: int, text: str, timeout: float = WAIT) -> str:
-    """Send one text message and return the bot's one reply to it."""
+async def say(where: FakeBotAPI | Bot, chat_id: int, text: str, timeout: float = WAIT) -> str:
+    """Send one text message and return the bot's one reply to it; with a `Bot` (in this process), once its
+    turn is over (the session is saved after the reply is delivered)."""
+    api = where.api if isinstance(where, Bot) else where
     before = len(api.sent(chat_id))
     api.push(message(text, chat_id=chat_id) if not text.startswith("/") else command(text, chat_id=chat_id))
-    return (await api.wait_sent(before + 1, chat_id, timeout))[-1].text
+    found = (await api.wait_sent(before + 1, chat_id, timeout))[-1].text
+    if isinstance(where, Bot):
+        await where.tg.idle()
+    return found
 
 
-async def walk_the_combo_flow(api: FakeBotAPI, chat_id: int) -> None:
+async def walk_the_combo_flow(api: FakeBotAPI | Bot, chat_id: int) -> None:
     assert await say(api, chat_id, "combo checker") == FIRST
     assert (await say(api, chat_id, "coke")).startswith(SECOND)
     assert (await say(api, chat_id, "beer")).startswith(RESULT)
@@ -78,22 +89,46 @@ async def total_counted(store: Store) -> int:
 async def test_a_send_that_times_out_or_is_reset_is_retried_and_arrives_once(
     api: FakeBotAPI, mini_engine: Engine, fault: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """An emergency reply is sent again after a timeout or a reset (better twice than never)."""
     if fault == "timeout":
         api.hold_next("sendMessage")  # never released: the client's read timeout fires first
     else:
         api.reset_next("sendMessage")
     async with running(api, mini_engine, read_timeout=0.3):
-        api.push(command("/help", chat_id=701))
+        api.push(message("he is not breathing", chat_id=701))
         await api.wait_sent(1, 701)
-        api.push(message("he is not breathing", chat_id=701))  # the next message goes through at once
+        api.push(command("/help", chat_id=701))  # the next message goes through at once
         sent = await api.wait_sent(2, 701)
-    assert sent[0].text.startswith(HELP) and sent[1].text.startswith(EMERGENCY)
+    assert sent[0].text.startswith(EMERGENCY) and sent[1].text.startswith(HELP)
     tries = api.of("sendMessage")
     assert [(c.status, c.fault) for c in tries] == [(0, "held" if fault == "timeout" else "reset"), (200, ""), (200, "")]
     if fault == "timeout":
         assert tries[1].at - tries[0].at >= 0.3
     retried = [r for r in caplog.records if r.getMessage() == "send failed, retrying"]
-    assert [r.fields["error"] for r in retried] == ["TimedOut" if fault == "timeout" else "NetworkError"]  # type: ignore[attr-defined]
+    assert len(retried) == 1
+
+
+async def test_an_ordinary_reply_that_timed_out_after_it_was_written_is_not_sent_again(
+    api: FakeBotAPI, mini_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Regression (issue 13, item 15): sendMessage retried on TimedOut could send a message twice. A read
+    timeout means the request was written (Telegram may have sent it); a reset is retried (it was not)."""
+    api.hold_next("sendMessage")
+    api.reset_next("sendMessage")
+    async with running(api, mini_engine, read_timeout=0.3):
+        api.push(command("/help", chat_id=704))  # held until the read timeout: taken as sent
+        await api.wait(lambda: bool(api.of("sendMessage")), WAIT, "the held send")
+        api.push(command("/help", chat_id=705))  # reset: retried
+        await api.wait_sent(1, 705)
+        api.push(message("combo checker", chat_id=704))  # the turn counted as done: the next one goes on
+        await api.wait_sent(1, 704)
+    assert [(c.params["chat_id"], c.status, c.fault) for c in api.of("sendMessage")] == [
+        (704, 0, "held"),
+        (705, 0, "reset"),
+        (705, 200, ""),
+        (704, 200, ""),
+    ]
+    assert any(r.getMessage() == "send timed out after the request was written; not sent again" for r in caplog.records)
 
 
 @pytest.mark.parametrize("fault", ["timeout", "reset"])
@@ -121,20 +156,20 @@ async def test_sqlite_locked_mid_run(api: FakeBotAPI, mini_engine: Engine, tmp_p
     db = tmp_path / "hrbot.db"
     store = SQLiteStore(db, busy_timeout=0.05, retry_interval=0)
     async with running(api, mini_engine, store=store) as bot:
-        assert await say(api, 711, "combo checker") == FIRST
+        assert await say(bot, 711, "combo checker") == FIRST
         lock = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
         # Another process takes the write lock. Not on the event loop: a flush holding the lock would wait for it.
         await asyncio.to_thread(lock.execute, "BEGIN EXCLUSIVE")
         try:
-            assert (await say(api, 711, "coke")).startswith(SECOND)  # WAL: the session is read; saving it fails
-            assert (await say(api, 712, "he is not breathing")).startswith(EMERGENCY)
-            assert await say(api, 713, "/help") != ""
+            assert (await say(bot, 711, "coke")).startswith(SECOND)  # WAL: the session is read; saving it fails
+            assert (await say(bot, 712, "he is not breathing")).startswith(EMERGENCY)
+            assert await say(bot, 713, "/help") != ""
             [warning] = storage_warnings(caplog)
             assert "SQLITE_BUSY" in warning and "degrading to no memory" in warning
         finally:
             lock.execute("ROLLBACK")
             lock.close()
-        await walk_the_combo_flow(api, 714)  # remembered again, no restart
+        await walk_the_combo_flow(bot, 714)  # remembered again, no restart
         session = await store.load_session(bot.tg.pseudonyms.key(714))
         assert session is not None and session.step == "result"
     assert "works again" in storage_warnings(caplog)[-1] and len(storage_warnings(caplog)) == 2
@@ -148,18 +183,18 @@ async def test_sqlite_full_mid_run(
     db = tmp_path / "hrbot.db"
     store = SQLiteStore(db, retry_interval=0)
     async with running(api, mini_engine, store=store) as bot:
-        assert await say(api, 721, "combo checker") == FIRST
+        assert await say(bot, 721, "combo checker") == FIRST
         file_size_limit(0)  # no file of this process may grow: the disk is full
         try:
             for text in ("coke", "beer", "he is not breathing"):  # every message answered, memory or not
-                assert await say(api, 721, text) != ""
+                assert await say(bot, 721, text) != ""
             assert api.sent(721)[-1].text.startswith(EMERGENCY)
-            assert await say(api, 722, "combo checker") == FIRST
+            assert await say(bot, 722, "combo checker") == FIRST
             [warning] = storage_warnings(caplog)
             assert "degrading to no memory" in warning
         finally:
             file_size_limit(resource.RLIM_INFINITY)
-        await walk_the_combo_flow(api, 723)
+        await walk_the_combo_flow(bot, 723)
         session = await store.load_session(bot.tg.pseudonyms.key(723))
         assert session is not None and session.step == "result"
     assert "works again" in storage_warnings(caplog)[-1]
@@ -174,14 +209,14 @@ async def test_sqlite_unopenable_at_start_then_fixed(
     db.mkdir(parents=True)  # a directory where the database file should be: it cannot be opened, not even by root
     store = SQLiteStore(db, retry_interval=0)
     async with running(api, mini_engine, store=store) as bot:  # starts anyway: answering beats remembering
-        assert await say(api, 731, "he is not breathing") == api.sent(731)[0].text
+        assert await say(bot, 731, "he is not breathing") == api.sent(731)[0].text
         assert api.sent(731)[0].text.startswith(EMERGENCY)
-        assert await say(api, 731, "combo checker") == FIRST
-        assert not (await say(api, 731, "coke")).startswith(SECOND)  # no memory: the flow was forgotten
+        assert await say(bot, 731, "combo checker") == FIRST
+        assert not (await say(bot, 731, "coke")).startswith(SECOND)  # no memory: the flow was forgotten
         [warning] = storage_warnings(caplog)
         assert "SQLITE_CANTOPEN" in warning
         db.rmdir()  # the operator fixes it
-        await walk_the_combo_flow(api, 731)
+        await walk_the_combo_flow(bot, 731)
         session = await store.load_session(bot.tg.pseudonyms.key(731))
         assert session is not None and session.step == "result"
     assert "works again" in storage_warnings(caplog)[-1]
@@ -195,20 +230,20 @@ async def test_postgres_restarted_mid_run(api: FakeBotAPI, mini_engine: Engine, 
 
     store = PostgresStore(pg_dsn, retry_interval=0, connect_timeout=2)
     async with running(api, mini_engine, store=store) as bot:
-        assert await say(api, 741, "combo checker") == FIRST
+        assert await say(bot, 741, "combo checker") == FIRST
         await asyncio.to_thread(pg_ctl, "stop", "-m", "fast", "-w")
         try:
-            assert (await say(api, 742, "he is not breathing")).startswith(EMERGENCY)
-            assert await say(api, 741, "coke") != ""  # answered without memory (and the step stays stored)
-            assert await say(api, 743, "combo checker") == FIRST
+            assert (await say(bot, 742, "he is not breathing")).startswith(EMERGENCY)
+            assert await say(bot, 741, "coke") != ""  # answered without memory (and the step stays stored)
+            assert await say(bot, 743, "combo checker") == FIRST
             [warning] = storage_warnings(caplog)
             assert "degrading to no memory" in warning
         finally:
             await asyncio.to_thread(pg_ctl, "start", "-w")
         # The server is back: the conversation from before the outage goes on from its stored step.
-        assert (await say(api, 741, "coke")).startswith(SECOND)
-        assert (await say(api, 741, "beer")).startswith(RESULT)
-        await walk_the_combo_flow(api, 744)
+        assert (await say(bot, 741, "coke")).startswith(SECOND)
+        assert (await say(bot, 741, "beer")).startswith(RESULT)
+        await walk_the_combo_flow(bot, 744)
         session = await store.load_session(bot.tg.pseudonyms.key(744))
         assert session is not None and session.step == "result"
     assert "works again" in storage_warnings(caplog)[-1]
@@ -248,14 +283,21 @@ async def test_stopping_while_counters_are_written_loses_none(api: FakeBotAPI, m
 class HrbotRun:
     """`hrbot run` in a subprocess against the fake Bot API; its stderr is read line by line."""
 
-    def __init__(self, api: FakeBotAPI, database: Path) -> None:
+    def __init__(self, api: FakeBotAPI, database: Path, *, port: int | None = None) -> None:
         self.api = api
         self.database = database
+        self.port = port  # webhook mode on 127.0.0.1:port
         self.proc: asyncio.subprocess.Process | None = None
         self.log: list[str] = []
 
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hrbot"
+
     async def start(self) -> None:
         argv = [sys.executable, "-m", "bot.cli", "--content", str(MINI), "run", "--database", str(self.database)]
+        if self.port is not None:
+            argv += ["--webhook", "https://example.org/hrbot", "--listen", "127.0.0.1", "--port", str(self.port)]
         self.proc = await asyncio.create_subprocess_exec(
             *argv, env=hrbot_env(self.api), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
@@ -285,6 +327,13 @@ class HrbotRun:
         if self.proc is not None and self.proc.returncode is None:
             self.proc.kill()
             await self.proc.wait()
+
+    def rss_kb(self) -> int:
+        assert self.proc is not None
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmRSS")
 
 
 async def hrbot_stats(database: Path) -> dict[str, int]:
@@ -335,3 +384,198 @@ async def test_sigterm_mid_flow_then_restart_loses_nothing(api: FakeBotAPI, tmp_
     assert await hrbot_stats(database) == {"combo-check": 3, "help": 2}
     log = "".join(first.log + second.log)
     assert 'msg="bot stopped"' in log and str(PERSON) not in log and "coke" not in log
+
+
+# --- kill -9, several workers, hostile webhook bodies (issue 13: items 1, 2, 8, 12) ----------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def deliver_webhook(http: aiohttp.ClientSession, url: str, secret: str, update: dict[str, Any]) -> int:
+    """One delivery as Telegram makes it; the HTTP status, 0 when the connection broke without an answer."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret, "Content-Type": "application/json"}
+    try:
+        async with http.post(url, data=json.dumps(update).encode(), headers=headers) as response:
+            return response.status
+    except (aiohttp.ClientError, OSError):
+        return 0
+
+
+async def redeliver_until_answered(urls: list[str], secret: str, updates: list[dict[str, Any]], timeout: float = 30) -> None:
+    """Telegram's side: every update not answered 200 is delivered again (a pause between tries)."""
+    left = list(updates)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WAIT * 2)) as http, asyncio.timeout(timeout):
+        while left:
+            statuses = await asyncio.gather(*(deliver_webhook(http, urls[i % len(urls)], secret, u) for i, u in enumerate(left)))
+            left = [u for u, status in zip(left, statuses, strict=True) if status != 200]
+            if left:
+                await asyncio.sleep(0.3)
+
+
+def replies_per_chat(api: FakeBotAPI, chats: list[int]) -> dict[int, int]:
+    return {c: len(api.sent(c)) for c in chats}
+
+
+async def test_kill_9_in_webhook_mode_then_restart_answers_every_update_once(api: FakeBotAPI, tmp_path: Path) -> None:
+    """Regression (issue 13, item 8): 211 of 300 updates that Telegram had been told were received were never
+    answered after kill -9. Now a webhook request is answered only once its update is handled: what the kill
+    interrupted is delivered again and answered once; what was answered is not answered again."""
+    database, port = tmp_path / "hrbot.db", free_port()
+    chats = list(range(8000, 8060))
+    updates = [{"update_id": 500 + i, **command("/help", chat_id=c)} for i, c in enumerate(chats)]
+    first = HrbotRun(api, database, port=port)
+    answered: list[int] = []
+    try:
+        await first.start()
+        secret = api.of("setWebhook")[-1].params["secret_token"]
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+            slots = asyncio.Semaphore(8)  # Telegram's parallel connections
+
+            async def one(update: dict[str, Any]) -> None:
+                async with slots:
+                    if await deliver_webhook(http, first.url, secret, update) == 200:
+                        answered.append(update["update_id"])
+                        if len(answered) == 25:
+                            api.hold_next("sendMessage", times=10_000)  # from now on replies hang: mid-load
+
+            load = [asyncio.create_task(one(u)) for u in updates]
+            await api.wait(lambda: sum(c.fault == "held" for c in api.of("sendMessage")) >= 4, WAIT * 2, "replies in flight")
+            await api.wait(lambda: len(answered) == len(api.sent()), WAIT, "every delivered reply acknowledged")
+            os.kill(first.proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
+            await first.proc.wait()  # type: ignore[union-attr]
+            await asyncio.gather(*load)
+    finally:
+        await first.kill()
+    assert 25 <= len(answered) < len(updates)
+    assert set(replies_per_chat(api, chats).values()) == {0, 1}
+    api._failures.clear()  # the Bot API answers again
+    second = HrbotRun(api, database, port=port)
+    try:
+        await second.start()
+        await redeliver_until_answered([second.url], secret, [u for u in updates if u["update_id"] not in answered])
+        await redeliver_until_answered([second.url], secret, updates[:10])  # a few already answered: no second reply
+        second.stop()
+        assert await second.finish() == 0, "".join(second.log)
+    finally:
+        await second.kill()
+    assert replies_per_chat(api, chats) == dict.fromkeys(chats, 1)
+
+
+async def test_kill_9_in_polling_mode_then_restart_answers_every_update_once(api: FakeBotAPI, tmp_path: Path) -> None:
+    """Regression (issue 13, item 8), polling: an offset is confirmed only once its updates are handled, and
+    the updates handled before the kill are not answered again (the store's seen update ids)."""
+    database = tmp_path / "hrbot.db"
+    chats = list(range(8100, 8160))
+    first = HrbotRun(api, database)
+    try:
+        await first.start()
+        for c in chats[:20]:
+            api.push(command("/help", chat_id=c))
+        await api.wait_sent(20, timeout=WAIT * 2)
+        api.hold_next("sendMessage", times=10_000)  # replies hang from now on: killed mid-batch
+        for c in chats[20:]:
+            api.push(command("/help", chat_id=c))
+        await api.wait(lambda: sum(c.fault == "held" for c in api.of("sendMessage")) >= 4, WAIT * 2, "replies in flight")
+
+        def done_in_store() -> int:
+            with contextlib.closing(sqlite3.connect(database, timeout=5)) as db:
+                return int(db.execute("SELECT count(*) FROM updates_seen WHERE owner = ''").fetchone()[0])
+
+        async with asyncio.timeout(WAIT):  # every delivered reply is on record before the kill
+            while await asyncio.to_thread(done_in_store) < len(api.sent()):
+                await asyncio.sleep(0.02)
+        os.kill(first.proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        await first.proc.wait()  # type: ignore[union-attr]
+    finally:
+        await first.kill()
+    before = replies_per_chat(api, chats)
+    assert set(before.values()) == {0, 1} and sum(before.values()) >= 20
+    api._failures.clear()
+    second = HrbotRun(api, database)
+    try:
+        await second.start()
+        await api.wait_sent(len(chats), timeout=20)
+        api.push(command("/help", chat_id=8199))  # after all of them: once answered, the backlog is done
+        await api.wait_sent(1, 8199, timeout=WAIT * 2)
+        second.stop()
+        assert await second.finish() == 0, "".join(second.log)
+    finally:
+        await second.kill()
+    assert replies_per_chat(api, chats) == dict.fromkeys(chats, 1)
+
+
+async def test_two_webhook_workers_share_a_derived_secret_and_answer_an_update_once(api: FakeBotAPI, tmp_path: Path) -> None:
+    """Regression (issue 13, items 12 and 1): without TELEGRAM_WEBHOOK_SECRET each worker made its own secret,
+    so all but the last answered 403; and 2,000 POSTs of one update got 2,000 replies. The secret now comes
+    from the shared pepper, and an update_id is handled once across workers (the store's seen update ids)."""
+    database = tmp_path / "hrbot.db"
+    workers = [HrbotRun(api, database, port=free_port()) for _ in range(2)]
+    try:
+        for worker in workers:
+            await worker.start()
+        secrets_set = [c.params["secret_token"] for c in api.of("setWebhook")]
+        assert len(secrets_set) == 2 and secrets_set[0] == secrets_set[1] and len(secrets_set[0]) >= 32
+        urls = [w.url for w in workers]
+        updates = [{"update_id": 900 + i, **command("/help", chat_id=8300 + i)} for i in range(20)]
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+            statuses = await asyncio.gather(
+                *(deliver_webhook(http, urls[n % 2], secrets_set[0], updates[n % 20]) for n in range(400))
+            )  # every update 20 times, to both workers at once
+            assert set(statuses) <= {200, 503}  # 503: the other worker has it in hand (Telegram asks again)
+            assert await deliver_webhook(http, urls[0], "wrong", updates[0]) == 403
+        await redeliver_until_answered(urls, secrets_set[0], updates)
+        for worker in workers:
+            worker.stop()
+        for worker in workers:
+            assert await worker.finish() == 0, "".join(worker.log)
+    finally:
+        for worker in workers:
+            await worker.kill()
+    assert replies_per_chat(api, [8300 + i for i in range(20)]) == {8300 + i: 1 for i in range(20)}
+    log = "".join(workers[0].log + workers[1].log)
+    assert secrets_set[0] not in log
+
+
+async def test_webhook_refuses_big_unauthenticated_bodies_before_reading_them(api: FakeBotAPI, tmp_path: Path) -> None:
+    """Regression (issue 13, item 2): 8 parallel 90 MB POSTs without the secret took RSS from 67 to 820 MB.
+    The secret header is checked before any body is read, and bodies over 1 MB get 413."""
+    worker = HrbotRun(api, tmp_path / "hrbot.db", port=free_port())
+    chunk = b"0" * (1 << 20)
+
+    async def body(megabytes: int) -> AsyncIterator[bytes]:
+        for _ in range(megabytes):
+            yield chunk
+
+    async def post(http: aiohttp.ClientSession, megabytes: int, secret: str | None) -> int:
+        headers = {"Content-Length": str(megabytes * len(chunk)), "Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        try:
+            async with http.post(worker.url, data=body(megabytes), headers=headers) as response:
+                return response.status
+        except (aiohttp.ClientError, OSError):
+            return 0  # the server closed the connection instead of reading the body
+
+    try:
+        await worker.start()
+        secret = api.of("setWebhook")[-1].params["secret_token"]
+        before = worker.rss_kb()
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+            refused = await asyncio.gather(*(post(http, 90, None) for _ in range(8)))
+            after = worker.rss_kb()
+            too_big = await post(http, 2, secret)
+            small_without_secret = await deliver_webhook(http, worker.url, "", {"update_id": 1, **command("/help", chat_id=8400)})
+            assert await deliver_webhook(http, worker.url, secret, {"update_id": 1, **command("/help", chat_id=8400)}) == 200
+        worker.stop()
+        assert await worker.finish() == 0, "".join(worker.log)
+    finally:
+        await worker.kill()
+    assert set(refused) <= {403, 0}  # 0: the client was still writing when the server hung up on it
+    assert small_without_secret == 403
+    assert after - before < 20_000, (before, after)  # kB: nothing of 720 MB was held
+    assert too_big in (413, 0)
+    assert len(api.sent(8400)) == 1

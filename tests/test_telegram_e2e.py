@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from bot.storage import CounterKey, MemoryStore
 from bot.telegram import PrivacyFilter, Settings, StartError, TelegramBot, serve
 from bot.telegram.logs import KeyValueFormatter
 from bot.telegram.render import split_text
+
+HELP = "Write a question in your own words"
 
 
 def order(api: FakeBotAPI, *methods: str) -> list[str]:
@@ -63,6 +66,7 @@ async def test_emergency_message_gets_the_steps_first(api: FakeBotAPI, mini_engi
     async with running(api, mini_engine) as bot:
         api.push(message("HELP he is not breathing", chat_id=501))
         [sent] = await api.wait_sent(1, 501)
+        await bot.tg.idle()  # counted once delivered
         counters = await bot.store.counters()
     assert sent.text.startswith("1. Call 112 or 911 now.")
     assert CB_MENU in datas(sent) and CB_STOP in datas(sent)
@@ -104,6 +108,7 @@ async def test_deep_link_opens_the_topic_and_counts_the_campaign(api: FakeBotAPI
     async with running(api, mini_engine) as bot:
         api.push(command("/start naloxone__flyer1", chat_id=504))
         [sent] = await api.wait_sent(1, 504)
+        await bot.tg.idle()
         counters = dict(await bot.store.counters())
     assert sent.text == "Naloxone\n\nNaloxone reverses an opioid overdose for a while. Carry it."
     assert datas(sent) == ["m:naloxone", "e:alcohol", CB_MENU]
@@ -134,10 +139,12 @@ async def test_forget_deletes_the_session(api: FakeBotAPI, mini_engine: Engine) 
         key = bot.tg.pseudonyms.key(507)
         api.push(message("combo checker", chat_id=507))
         await api.wait_sent(1, 507)
+        await bot.tg.idle()  # saved once the reply is delivered
         stored = await bot.store.load_session(key)
         assert stored is not None and stored.flow == "combo-check"
         api.push(command("/forget", chat_id=507))
         sent = await api.wait_sent(2, 507)
+        await bot.tg.idle()
         assert await bot.store.load_session(key) is None
     assert sent[1].text.startswith("Done. I deleted your session")
     assert "507" not in key  # keyed by the pseudonym, never the chat id
@@ -233,15 +240,52 @@ async def test_500_is_retried_with_backoff(api: FakeBotAPI, mini_engine: Engine)
 
 async def test_a_failing_update_does_not_stop_the_bot(api: FakeBotAPI, mini_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
     api.fail_next("sendMessage", 400)  # Bad Request: not retried, the update fails
-    api.fail_next("sendMessage", 500, times=5)  # more 500s than retries: the next update fails too
+    api.fail_next("sendMessage", 500, times=5)  # retried with backoff within send_deadline: the next one arrives
     async with running(api, mini_engine):
         api.push(command("/help", chat_id=514))
         api.push(command("/help", chat_id=514))
         api.push(message("he is not breathing", chat_id=514))
-        [sent] = await api.wait_sent(1, 514)
-    assert sent.text.startswith("1. Call 112 or 911 now.")
+        sent = await api.wait_sent(2, 514)
+    assert sent[0].text.startswith(HELP) and sent[1].text.startswith("1. Call 112 or 911 now.")
+    assert [c.status for c in api.of("sendMessage")] == [400, 500, 500, 500, 500, 500, 200, 200]
     failed = [r for r in caplog.records if r.getMessage() == "update failed"]
-    assert [r.fields["error"] for r in failed] == ["BadRequest", "NetworkError"]  # type: ignore[attr-defined]
+    assert [r.fields["error"] for r in failed] == ["BadRequest"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "reset"])
+async def test_an_emergency_reply_is_retried_until_sent(api: FakeBotAPI, mini_engine: Engine, fault: str) -> None:
+    """Regression (issue 13, item 5): after 3 retries a reply was dropped, emergency replies included."""
+    times = 8  # the old limit was 3 retries
+    if fault == "429":
+        api.fail_next("sendMessage", 429, times=times, retry_after=0)
+    elif fault == "500":
+        api.fail_next("sendMessage", 500, times=times)
+    else:
+        api.reset_next("sendMessage", times=times)
+    async with running(api, mini_engine, send_deadline=0.05, retry_backoff=0.001):  # an ordinary reply would give up
+        api.push(message("he is not breathing", chat_id=516))
+        [sent] = await api.wait_sent(1, 516, timeout=WAIT * 2)
+    assert sent.text.startswith("1. Call 112 or 911 now.")
+    assert len(api.of("sendMessage")) == times + 1
+
+
+async def test_an_undelivered_reply_does_not_advance_the_flow(api: FakeBotAPI, mini_engine: Engine) -> None:
+    """Regression (issue 13, item 5): the session moved on although the person never saw the question."""
+    async with running(api, mini_engine, send_deadline=0.2) as bot:
+        api.push(message("combo checker", chat_id=517))
+        [first] = await api.wait_sent(1, 517)
+        assert first.text == "Name the first substance."
+        api.fail_next("sendMessage", 500, times=1000)  # longer than send_deadline
+        api.push(message("coke", chat_id=517))
+        await api.wait(lambda: len(api.of("sendMessage")) >= 3, WAIT, "retries")
+        await bot.tg.idle()
+        api._failures.clear()  # the Bot API works again
+        api.push(message("coke", chat_id=517))  # the person says it again: the same step answers it
+        sent = await api.wait_sent(2, 517)
+        await bot.tg.idle()
+        counters = dict(await bot.store.counters())
+    assert sent[1].text.startswith("And the second?")
+    assert sum(counters.values()) == 2  # the reply that never arrived is not counted
 
 
 async def test_malformed_updates_do_not_stall_polling(api: FakeBotAPI, mini_engine: Engine) -> None:
@@ -292,9 +336,13 @@ async def test_webhook_survives_garbage_and_walks_a_flow(api: FakeBotAPI, mini_e
 
 
 async def test_webhook_generates_a_secret_when_none_is_given(api: FakeBotAPI, mini_engine: Engine) -> None:
+    from bot.telegram.adapter import derived_webhook_secret
+
     async with running(api, mini_engine, webhook=True, secret_token=None) as bot:
         secret = api.of("setWebhook")[0].params["secret_token"]
         assert len(secret) >= 32
+        assert secret == derived_webhook_secret(PEPPER)  # every worker sharing the pepper agrees (issue 13, item 12)
+        assert secret != derived_webhook_secret(b"another pepper of enough bytes!!")
         update = {"update_id": 1, **command("/help", chat_id=522)}
         assert await bot.post(update, secret=None) == 403
         assert await bot.post(update, secret=secret) == 200
@@ -508,3 +556,107 @@ async def test_unanswered_questions_are_noted_only_when_enabled(api: FakeBotAPI,
         await api.wait_sent(1, 572)
     kept = [u.text for u in await store.unanswered()]
     assert kept == (["whatabout zorblax call me"] if keep else [])
+
+
+# --- issue 13: CPU per message, python-telegram-bot v22 contracts ----------------------------------------------
+
+
+async def test_a_slow_message_does_not_hold_up_other_chats_emergencies(api: FakeBotAPI, mini_engine: Engine) -> None:
+    """Regression (issue 13, item 3): two substances and ~330 "or" cost up to 430 ms of matching on the event
+    loop, and other chats' emergency replies waited seconds. A message is cut to 2,000 characters before
+    matching, and a long one is matched in a worker thread. Here its matching spins until the other chat's
+    emergency reply has arrived: on the event loop that could never happen."""
+    release = threading.Event()
+    lengths: list[int] = []
+    handle = mini_engine.handle
+
+    def slow_handle(incoming: Incoming, session: Session) -> list:  # type: ignore[type-arg]
+        if incoming.text is not None and len(incoming.text) > 500:
+            lengths.append(len(incoming.text))
+            deadline = time.monotonic() + WAIT * 2
+            while not release.is_set() and time.monotonic() < deadline:
+                sum(range(1000))  # busy, as the quadratic matching was
+        return handle(incoming, session)
+
+    mini_engine.handle = slow_handle  # type: ignore[method-assign]
+    attack = ("coke and alcohol" + " or" * 330 + " ") * 5
+    async with running(api, mini_engine):
+        api.push(message(attack, chat_id=590))
+        await api.wait(lambda: bool(lengths), WAIT, "the slow message being matched")
+        api.push(message("he is not breathing", chat_id=591))
+        [emergency] = await api.wait_sent(1, 591)
+        release.set()
+        [slow] = await api.wait_sent(1, 590)
+    assert emergency.text.startswith("1. Call 112 or 911 now.") and emergency.at < slow.at
+    assert lengths == [2000]  # cut before matching
+
+
+def test_the_update_processor_keeps_python_telegram_bots_contracts() -> None:
+    """Regression (issue 13, item 15): `process_update` is @final (the per-chat order lives in
+    `do_process_update`), and no request class overrides the static `parse_json_payload`."""
+    from telegram.ext import BaseUpdateProcessor
+    from telegram.request import BaseRequest
+
+    from bot.telegram import transport
+
+    assert transport.ChatOrderedProcessor.process_update is BaseUpdateProcessor.process_update
+    assert "do_process_update" in vars(transport.ChatOrderedProcessor)
+    for value in vars(transport).values():
+        if isinstance(value, type) and issubclass(value, BaseRequest):
+            assert "parse_json_payload" not in vars(value), value
+
+
+async def test_each_polled_update_is_parsed_once(api: FakeBotAPI, mini_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (issue 13, item 15): every polled update was parsed twice (a check, then the batch)."""
+    from telegram import Update
+
+    parsed: list[int] = []
+    original = Update.de_json.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type, data: object, bot: object = None) -> object:
+        if isinstance(data, dict):
+            parsed.append(data.get("update_id", -1))
+        return original(cls, data, bot)
+
+    monkeypatch.setattr(Update, "de_json", classmethod(counting))
+    async with running(api, mini_engine) as bot:
+        ids = [api.push(command("/help", chat_id=c)) for c in (592, 593, 594)]
+        for c in (592, 593, 594):
+            await api.wait_sent(1, c)
+        await bot.tg.idle()
+    assert sorted(parsed) == sorted(ids)
+
+
+async def test_one_update_posted_many_times_gets_one_reply(api: FakeBotAPI, mini_engine: Engine) -> None:
+    """Regression (issue 13, item 1): 2,000 POSTs of one update got 2,000 replies."""
+    async with running(api, mini_engine, webhook=True) as bot:
+        update = {"update_id": 77, **message("he is not breathing", chat_id=595)}
+        statuses = await asyncio.gather(*(bot.post(update) for _ in range(200)))
+        assert set(statuses) == {200}  # copies wait for the first and are then acknowledged
+        assert await bot.post({"update_id": 78, **command("/help", chat_id=595)}) == 200
+        await bot.tg.idle()
+    sent = api.sent(595)
+    assert len(sent) == 2 and sent[0].text.startswith("1. Call 112 or 911 now.") and sent[1].text.startswith(HELP)
+
+
+async def test_stopping_with_an_emergency_reply_still_retrying_leaves_it_for_the_next_start(
+    api: FakeBotAPI, mini_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13, items 5 and 8: an emergency reply is retried until it is sent or the process stops; stopped,
+    its update is not confirmed, so the next process gets it again and sends it (once)."""
+    from bot.telegram import runner
+
+    monkeypatch.setattr(runner, "STOP_GRACE", 0.3)
+    store = MemoryStore()
+    api.fail_next("sendMessage", 500, times=100_000)  # the Bot API fails for as long as this process runs
+    async with running(api, mini_engine, store=store, send_deadline=0.01):
+        api.push(message("he is not breathing", chat_id=596))
+        await api.wait(lambda: len(api.of("sendMessage")) >= 5, WAIT, "retries")
+    assert not api.sent(596)
+    api._failures.clear()
+    async with running(api, mini_engine, store=store) as bot:
+        [sent] = await api.wait_sent(1, 596)
+        api.push(command("/help", chat_id=596))
+        await api.wait_sent(2, 596)
+        await bot.tg.idle()
+    assert sent.text.startswith("1. Call 112 or 911 now.") and len(api.sent(596)) == 2

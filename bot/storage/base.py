@@ -71,6 +71,17 @@ class Store(Protocol):
 
     async def unanswered(self, since: str | None = None) -> list[Unanswered]: ...
 
+    # Seen update ids (see updates.py), in batches: each id "new" (now claimed by `owner` for `lease`
+    # seconds), "done" or "busy" (claimed by another live process).
+    async def claim_updates(self, update_ids: list[int], owner: str, lease: float) -> dict[int, str]: ...
+
+    async def finish_updates(self, update_ids: list[int]) -> None: ...
+
+    async def release_update(self, update_id: int, owner: str) -> None: ...
+
+    async def renew_updates(self, owner: str, lease: float) -> None:
+        """Extend the leases of `owner`'s claims; drop expired rows."""
+
 
 def describe(exc: BaseException) -> str:
     """A log-safe description of a database error: its class and code, never its message (which may quote data)."""

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from ..session import Session
 from .base import UNANSWERED_MIN_PEOPLE, CounterKey, Unanswered
 from .unanswered import UnansweredPolicy
+from .updates import MemoryUpdates
 
 
 def day_of(timestamp: float) -> str:
@@ -86,3 +87,23 @@ class MemoryStore:
     async def unanswered(self, since: str | None = None) -> list[Unanswered]:
         found = [Unanswered(text, count, day_of(kept), day_of(last)) for text, count, kept, last in self._kept.values()]
         return sorted((u for u in found if since is None or u.last >= since), key=lambda u: (-u.count, u.text))
+
+    # --- seen update ids (updates.py) ---------------------------------------------------------------------
+
+    async def claim_updates(self, update_ids: list[int], owner: str, lease: float) -> dict[int, str]:
+        return self._seen_updates().claim(update_ids, owner, lease)
+
+    async def finish_updates(self, update_ids: list[int]) -> None:
+        self._seen_updates().finish(update_ids)
+
+    async def release_update(self, update_id: int, owner: str) -> None:
+        self._seen_updates().release(update_id, owner)
+
+    async def renew_updates(self, owner: str, lease: float) -> None:
+        self._seen_updates().renew(owner, lease)
+
+    def _seen_updates(self) -> MemoryUpdates:
+        found = getattr(self, "_updates", None)  # set lazily: no change to __init__
+        if found is None:
+            found = self._updates = MemoryUpdates()
+        return found

@@ -1,8 +1,10 @@
 """Running the bot: one async path (`serve`) for the CLI, the tests and the benchmark.
 
-serve: initialize (getMe) -> open the store, set the commands -> start polling or the webhook server ->
-start handling -> wait for `stop` -> stop receiving -> finish the updates in flight -> flush and close the
-store -> shut down. `run` wires SIGINT/SIGTERM to `stop` and is what `hrbot run` calls.
+serve: initialize (getMe) -> open the store, set the commands -> start the webhook server (and setWebhook, with
+the configured secret or one derived from the pepper, so every worker agrees) or the poller -> wait for `stop`
+-> stop receiving -> let the updates in flight finish (`STOP_GRACE`; the rest stay unacknowledged, so Telegram
+delivers them again) -> flush and close the store -> shut down. `run` wires SIGINT/SIGTERM to `stop` and is
+what `hrbot run` calls. Receiving and acknowledging is in `transport`.
 """
 
 from __future__ import annotations
@@ -10,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import signal
 import socket
-from datetime import timedelta
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
@@ -21,8 +21,10 @@ from ..errors import StartError
 from ..reload import ContentReloader
 from .adapter import ALLOWED_UPDATES, TelegramBot
 from .logs import fields
+from .transport import Poller, WebhookServer
 
 log = logging.getLogger("hrbot.telegram")
+STOP_GRACE = 8.0  # seconds the updates in flight get to finish on SIGTERM
 
 
 async def serve(
@@ -41,40 +43,39 @@ async def serve(
         raise StartError("Telegram rejected the bot token (check it with @BotFather)") from None
     except NetworkError as exc:
         raise StartError(f"cannot reach the Bot API ({type(exc).__name__}); check --api-url and the network") from None
-    maintenance: asyncio.Task[None] | None = None
-    stop_maintenance = asyncio.Event()
+    background: list[asyncio.Task[None]] = []
+    stop_background = asyncio.Event()
+    poller: Poller | None = None
+    polling: asyncio.Task[None] | None = None
+    hook: WebhookServer | None = None
     try:
         try:
             await tg.store.open()
         except Exception as exc:  # the message could quote a URL with a password: the type only
             raise StartError(f"cannot open the database ({type(exc).__name__})") from None
         await tg.startup()
-        maintenance = asyncio.create_task(tg.maintain(stop_maintenance), name="hrbot:maintenance")
-        updater = app.updater
-        assert updater is not None
+        background.append(asyncio.create_task(tg.maintain(stop_background), name="hrbot:maintenance"))
+        background.append(asyncio.create_task(tg.keep_claims(stop_background), name="hrbot:claims"))
         try:
             if s.webhook_url:
-                secret = s.secret_token or secrets.token_urlsafe(32)  # set on setWebhook, printed nowhere
-                where = {"unix": webhook_socket} if webhook_socket is not None else {"listen": s.listen, "port": s.port}
-                await updater.start_webhook(
-                    url_path=s.url_path,
-                    webhook_url=s.webhook_url,
-                    secret_token=secret,
+                hook = WebhookServer(tg, tg.webhook_secret, s.url_path)
+                if webhook_socket is not None:
+                    hook.start(sock=webhook_socket)
+                else:
+                    hook.start(listen=s.listen, port=s.port)
+                await app.bot.set_webhook(
+                    url=s.webhook_url,
+                    secret_token=tg.webhook_secret,
                     max_connections=s.max_connections,
                     drop_pending_updates=s.drop_pending_updates,
                     allowed_updates=ALLOWED_UPDATES,
-                    **where,
                 )
             else:
-                await updater.start_polling(
-                    timeout=timedelta(seconds=s.poll_timeout),
-                    drop_pending_updates=s.drop_pending_updates,
-                    allowed_updates=ALLOWED_UPDATES,
-                    error_callback=_polling_error,
-                )
-        except TelegramError as exc:
+                await app.bot.delete_webhook(drop_pending_updates=s.drop_pending_updates)
+                poller = Poller(tg, timeout=s.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+                polling = asyncio.create_task(poller.run(stop, _polling_error), name="hrbot:polling")
+        except (TelegramError, OSError) as exc:
             raise StartError(f"could not start receiving updates ({type(exc).__name__})") from None
-        await app.start()
         log.info(
             "bot started",
             extra=fields(
@@ -88,19 +89,38 @@ async def serve(
         await stop.wait()
         log.info("bot stopping")
     finally:
-        updater = app.updater
-        if updater is not None and updater.running:
-            await updater.stop()
-        if app.running:
-            await app.stop()  # waits for the updates in flight
-        if maintenance is not None:
-            stop_maintenance.set()  # not cancelled: a flush in progress finishes (cut off, its counters were lost)
-            await maintenance
+        stop.set()
+        if hook is not None:
+            hook.stop()  # no new connections; the requests in progress are answered once handled
+        if polling is not None:
+            await polling  # returns at once: a poll in progress is cut off (it confirms nothing)
+        await _drain(tg, poller)
+        if hook is not None:
+            await hook.close()
+        stop_background.set()  # not cancelled: a flush in progress finishes (cut off, its counters were lost)
+        if background:
+            await asyncio.gather(*background)
         try:
             await tg.shutdown()  # flush counters, close the store
         finally:
             await app.shutdown()
         log.info("bot stopped")
+
+
+async def _drain(tg: TelegramBot, poller: Poller | None) -> None:
+    """Let the updates in flight finish, for `STOP_GRACE` seconds; then cancel them (an emergency reply
+    still being retried): they stay unconfirmed, so Telegram delivers them again to the next process."""
+    inflight = tg.inflight()
+    if inflight:
+        _, late = await asyncio.wait(inflight, timeout=STOP_GRACE)
+        if late:
+            log.warning("stopping with updates in flight; Telegram will deliver them again", extra=fields(count=len(late)))
+            tg.cancel_inflight()
+            await asyncio.gather(*late, return_exceptions=True)
+    if poller is not None:
+        await poller.drain()
+        await poller.confirm()
+        await poller.close()
 
 
 def _polling_error(exc: TelegramError) -> None:
