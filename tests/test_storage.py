@@ -129,6 +129,7 @@ async def test_sweep_expires_idle_sessions(make_store: Factory, monkeypatch: pyt
 
 async def test_counters_are_buffered_then_flushed_in_one_go(make_store: Factory) -> None:
     store = await opened(make_store)
+    await store.declare_campaign("card-berlin")
     assert not inspect.iscoroutinefunction(store.count)
     a, b = CounterKey("2025-01-02", "en", "naloxone"), CounterKey("2025-01-02", "ru", "combo-check", "card-berlin")
     for _ in range(5):
@@ -568,6 +569,7 @@ def test_hrbot_stats_table_csv_since_and_unanswered(db_path: Path, capsys: pytes
 
     async def fill() -> None:
         store = SQLiteStore(db_path)
+        await store.declare_campaign("card-berlin")
         store.count(CounterKey("2025-01-01", "en", "naloxone"), 3)
         store.count(CounterKey("2025-01-02", "ru", "combo-check", "card-berlin"), 12)
         for who in ("a", "b", "c"):

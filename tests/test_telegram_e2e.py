@@ -101,7 +101,7 @@ async def test_combo_question(api: FakeBotAPI, mini_engine: Engine) -> None:
 
 
 async def test_deep_link_opens_the_topic_and_counts_the_campaign(api: FakeBotAPI, mini_engine: Engine) -> None:
-    async with running(api, mini_engine) as bot:
+    async with running(api, mini_engine, store=MemoryStore(campaigns=["flyer1"])) as bot:  # declared: counted by name
         api.push(command("/start naloxone__flyer1", chat_id=504))
         [sent] = await api.wait_sent(1, 504)
         counters = dict(await bot.store.counters())
