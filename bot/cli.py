@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import ContentError
+from .errors import ContentError, HrbotError
 
 
 def default_root() -> Path:
@@ -208,12 +208,21 @@ def cmd_link(args: argparse.Namespace) -> int:
         valid = sorted(set(content.flows) | set(entries))
         print(f"hrbot link: unknown target {args.target!r}. Valid targets:\n  " + "\n  ".join(valid), file=sys.stderr)
         return 2
+    if args.declare and not args.campaign:
+        print("hrbot link: --declare needs --campaign NAME", file=sys.stderr)
+        return 2
     bot = args.bot or os.environ.get("TELEGRAM_BOT_USERNAME")
     if not bot:
         print("hrbot link: give the bot's username with --bot NAME (or TELEGRAM_BOT_USERNAME)", file=sys.stderr)
         return 2
     try:
         url = deep_link(bot, make_payload(args.target, args.campaign))
+        if args.declare:
+            from .links import declare_campaign
+
+            declare_campaign(args.database, args.campaign)
+        elif args.campaign:
+            print(f"hrbot link: campaign {args.campaign!r} counts as 'other' until declared (add --declare)", file=sys.stderr)
         if args.qr:
             write_qr(url, Path(args.qr))
         if args.card:
@@ -226,6 +235,9 @@ def cmd_link(args: argparse.Namespace) -> int:
         return 2
     except OSError as exc:
         print(f"hrbot link: cannot write the file: {exc.strerror}", file=sys.stderr)
+        return 1
+    except HrbotError as exc:  # StorageError, ConfigError: class and code only, never a password
+        print(f"hrbot link: cannot declare the campaign: {exc}", file=sys.stderr)
         return 1
     print(url)
     return 0
@@ -351,6 +363,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("link", help="print the deep link that opens a topic or flow; write its QR code or a card")
     p.add_argument("target", help="an entry or flow id, e.g. naloxone or combo-check")
     p.add_argument("--campaign", help="a name to count this link's use by (letters, digits, -)")
+    p.add_argument("--declare", action="store_true", help="declare the campaign in the database, so it is counted by name")
+    p.add_argument(
+        "--database",
+        default=os.environ.get("DATABASE_URL", "data/hrbot.db"),
+        help="where --declare writes: SQLite path or postgresql:// URL (env DATABASE_URL; default data/hrbot.db)",
+    )
     p.add_argument("--bot", help="the bot's username (env TELEGRAM_BOT_USERNAME)")
     p.add_argument("--qr", metavar="FILE.png|svg", help="write the QR code")
     p.add_argument("--card", metavar="FILE.pdf|png", help="write a printable card")

@@ -21,10 +21,13 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import HrbotError
 from ..session import Session
+
+if TYPE_CHECKING:
+    from .unanswered import Vocabulary
 
 log = logging.getLogger("hrbot.storage")
 
@@ -90,8 +93,9 @@ class Store(Protocol):
 
     async def counters(self, since: str | None = None) -> list[tuple[CounterKey, int]]: ...
 
-    async def note_unanswered(self, pseudonym: str, text: str) -> None:
-        """Remember a question the bot could not answer (scrubbed; kept only once k people asked it)."""
+    async def note_unanswered(self, pseudonym: str, text: str, vocabulary: Vocabulary = frozenset()) -> None:
+        """Remember a question the bot could not answer: only if every word is in `vocabulary` (the content's,
+        see `unanswered.content_vocabulary`) or common; scrubbed; kept only once k people asked it."""
 
     async def unanswered(self, since: str | None = None) -> list[Unanswered]: ...
 

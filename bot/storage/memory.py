@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections import Counter
@@ -9,7 +10,7 @@ from collections.abc import AsyncIterator, Iterable
 
 from ..session import Session
 from .base import UNANSWERED_MIN_PEOPLE, Campaigns, CounterKey, KeyLocks, Unanswered, day_of
-from .unanswered import UnansweredPolicy
+from .unanswered import UnansweredPolicy, Vocabulary
 
 
 class MemoryStore:
@@ -82,8 +83,8 @@ class MemoryStore:
         await self.flush()
         return sorted((k, v) for k, v in self._counters.items() if since is None or k.day >= since)
 
-    async def note_unanswered(self, pseudonym: str, text: str) -> None:
-        note = self._policy.note(pseudonym, text)
+    async def note_unanswered(self, pseudonym: str, text: str, vocabulary: Vocabulary = frozenset()) -> None:
+        note = await asyncio.to_thread(self._policy.note, pseudonym, text, vocabulary)  # may load word lists
         if note is None:
             return
         now = time.time()

@@ -36,7 +36,7 @@ from .base import (
     lock_id,
     log,
 )
-from .unanswered import UnansweredPolicy
+from .unanswered import UnansweredPolicy, Vocabulary
 
 T = TypeVar("T")
 
@@ -266,8 +266,8 @@ class PostgresStore(BufferedStore):
 
     # --- unanswered questions ---------------------------------------------------------------------------
 
-    async def note_unanswered(self, pseudonym: str, text: str) -> None:
-        note = self._policy.note(pseudonym, text)
+    async def note_unanswered(self, pseudonym: str, text: str, vocabulary: Vocabulary = frozenset()) -> None:
+        note = await asyncio.to_thread(self._policy.note, pseudonym, text, vocabulary)  # may load word lists
         if note is None:
             return
         now = time.time()

@@ -47,7 +47,7 @@ from .base import (
     lock_id,
     log,
 )
-from .unanswered import UnansweredPolicy
+from .unanswered import UnansweredPolicy, Vocabulary
 
 # aiosqlite's DEBUG lines quote every query with its parameters (pseudonyms, scrubbed texts): keep it quieter.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
@@ -110,7 +110,9 @@ class SQLiteStore(BufferedStore):
         self._policy = UnansweredPolicy(pepper, unanswered_min_people)
         self._identity: tuple[int, int] | None = None  # (device, inode) of the file the connection has open
         self._shm: tuple[int, int] | None = None  # (inode, largest size seen) of the -shm mapped by SQLite
-        self._abandoned: list[aiosqlite.Connection] = []  # behind a shrunken -shm: closing them would fault
+        self._wal_ino: int | None = None
+        self._abandoned: list[aiosqlite.Connection] = []
+        self._abandoned_shm = (0, 0)  # behind a shrunken -shm: closing them would fault
         self._turns = _TURN_LOCKS.setdefault(os.path.realpath(self.path), KeyLocks())  # shared by this process's stores
 
     def __repr__(self) -> str:
@@ -153,7 +155,10 @@ class SQLiteStore(BufferedStore):
         return self.path.with_name(self.path.name + "-shm")
 
     def _note_shm(self) -> None:
-        """Remember the -shm SQLite has mapped, and the largest size it had (the mapping may reach that far)."""
+        """Remember the -shm SQLite has mapped, and the largest size it had (the mapping may reach that far),
+        and which -wal is this connection's."""
+        with contextlib.suppress(OSError):
+            self._wal_ino = os.stat(self.path.with_name(self.path.name + "-wal")).st_ino
         with contextlib.suppress(OSError):
             st = os.stat(self._shm_path())
             if self._shm is None or self._shm[0] != st.st_ino:
@@ -179,38 +184,55 @@ class SQLiteStore(BufferedStore):
                 return
             what = "replaced"
         log.warning("storage sqlite: the database file was %s while open; reopening it (a new file starts empty)", what)
+        stale = [(self.path.name + "-wal", self._wal_ino), (self.path.name + "-shm", self._shm[0] if self._shm else None)]
         await self._disconnect()  # the next statement reconnects, which creates the file and its schema
+        for name, inode in stale:  # SQLite keeps the old -wal of a moved file; the new file would replay its pages
+            other = self.path.with_name(name)
+            with contextlib.suppress(OSError):
+                if inode is not None and os.stat(other).st_ino == inode:
+                    other.unlink()
 
     async def _check_shm(self) -> None:
-        shm = self._shm_path()
-        if self._shm is None:
-            if self._abandoned:  # a connection is still mapped to a -shm that shrank: connecting again would share it
+        if self._abandoned:  # a connection is still mapped to a -shm that shrank: connecting again would share it
+            if not self._restore_shm(*self._abandoned_shm):
                 raise OSError(errno.EIO, "the -shm file is still short")
-            return
-        inode, size = self._shm
-        try:
-            st = os.stat(shm)
-        except OSError:
-            return  # gone: SQLite's mapping is of the unlinked file, still whole
-        if st.st_ino != inode or st.st_size >= size:
-            return
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(errno.EINVAL, "the -shm file is not a regular file")
-        try:  # SQLite rebuilds a zeroed WAL index from the WAL itself, as it does for a new -shm
-            os.truncate(shm, size)
-        except OSError as exc:
-            if self._db is not None:
-                self._abandoned.append(self._db)  # never touched again: any use, even close(), would fault
-                self._db = None
-                self._identity = None
-            raise OSError(exc.errno, "the -shm file shrank and cannot be restored") from None
-        log.warning("storage sqlite: the -shm file was truncated while open; its size is restored")
-        if self._abandoned and self._db is None:
             for db in self._abandoned:  # safe to close now that the mapping is whole again
                 with contextlib.suppress(Exception):
                     await db.close()
             self._abandoned.clear()
-            self._shm = None
+            return
+        if self._shm is None:
+            return
+        try:
+            st = os.stat(self._shm_path())
+        except OSError:
+            return  # gone: SQLite's mapping is of the unlinked file, still whole
+        inode, size = self._shm
+        if st.st_ino != inode or st.st_size >= size:
+            return
+        if not self._restore_shm(inode, size):
+            if self._db is not None:
+                self._abandoned.append(self._db)  # never touched again: any use, even close(), would fault
+                self._abandoned_shm = (inode, size)
+                self._db = None
+                self._identity = None
+            raise OSError(errno.EFBIG, "the -shm file shrank and cannot be restored")
+
+    def _restore_shm(self, inode: int, size: int) -> bool:
+        """Give a truncated -shm its size back (SQLite rebuilds a zeroed WAL index from the WAL, as for a
+        new -shm); True if it is whole."""
+        shm = self._shm_path()
+        try:
+            st = os.stat(shm)
+            if st.st_ino != inode or not stat.S_ISREG(st.st_mode):
+                return False
+            if st.st_size >= size:
+                return True
+            os.truncate(shm, size)
+        except OSError:
+            return False
+        log.warning("storage sqlite: the -shm file was truncated while open; its size is restored")
+        return True
 
     async def _run(self, operation: str, work: Callable[[aiosqlite.Connection], Awaitable[T]], default: T, *, read_only: bool = False) -> T:
         """Run `work` on a working connection; on any database fault, log once, degrade and return `default`.
@@ -319,8 +341,8 @@ class SQLiteStore(BufferedStore):
 
     # --- unanswered questions ---------------------------------------------------------------------------
 
-    async def note_unanswered(self, pseudonym: str, text: str) -> None:
-        note = self._policy.note(pseudonym, text)
+    async def note_unanswered(self, pseudonym: str, text: str, vocabulary: Vocabulary = frozenset()) -> None:
+        note = await asyncio.to_thread(self._policy.note, pseudonym, text, vocabulary)  # may load word lists
         if note is None:
             return
         now = time.time()

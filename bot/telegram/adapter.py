@@ -33,6 +33,7 @@ from ..engine import Engine, Incoming, Reply
 from ..privacy import Pseudonymizer
 from ..session import Session
 from ..storage import CounterKey, Store
+from ..storage.unanswered import content_vocabulary
 from . import render
 from .logs import fields
 from .settings import Settings
@@ -207,23 +208,25 @@ class TelegramBot:
     async def converse(self, chat_id: int, incoming: Incoming | None, *, hint: str | None = None) -> None:
         """One turn: load the session, let the engine answer (`None`: a non-text message), save, count, send."""
         key = self.pseudonyms.key(chat_id)
-        try:
-            session = await self.store.load_session(key) or Session()
-        except Exception as exc:  # answer anyway (it may be an emergency), without the session
-            log.error("session load failed", extra=fields(error=type(exc).__name__))
-            session = Session()
-        replies = [self.engine.notice("not_text", session, hint)] if incoming is None else self.engine.handle(incoming, session)
-        try:
-            if any(r.kind == "forget" for r in replies):
-                await self.store.delete_session(key)
-            else:
-                await self.store.save_session(key, session)
-        except Exception as exc:
-            log.error("session save failed", extra=fields(error=type(exc).__name__))
+        async with self.store.turn_lock(key):  # no other worker runs a turn of this chat between load and save
+            try:
+                session = await self.store.load_session(key) or Session()
+            except Exception as exc:  # answer anyway (it may be an emergency), without the session
+                log.error("session load failed", extra=fields(error=type(exc).__name__))
+                session = Session()
+            replies = [self.engine.notice("not_text", session, hint)] if incoming is None else self.engine.handle(incoming, session)
+            try:
+                if any(r.kind == "forget" for r in replies):
+                    await self.store.delete_session(key)
+                else:
+                    await self.store.save_session(key, session)
+            except Exception as exc:
+                log.error("session save failed", extra=fields(error=type(exc).__name__))
         self.count(replies)
         if self.settings.keep_unanswered and incoming is not None and incoming.text and replies and replies[-1].kind == "fallback":
             try:  # the store scrubs it and keeps it only once several different people asked the same
-                await self.store.note_unanswered(key, incoming.text)
+                content = self.engine.content
+                await self.store.note_unanswered(key, incoming.text, lambda: content_vocabulary(content))
             except Exception as exc:
                 log.error("noting an unanswered question failed", extra=fields(error=type(exc).__name__))
         for reply in replies:
