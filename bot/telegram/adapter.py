@@ -223,14 +223,14 @@ class TelegramBot:
             except Exception as exc:
                 log.error("session save failed", extra=fields(error=type(exc).__name__))
         self.count(replies)
+        for reply in replies:
+            await self.send(chat_id, reply)
         if self.settings.keep_unanswered and incoming is not None and incoming.text and replies and replies[-1].kind == "fallback":
-            try:  # the store scrubs it and keeps it only once several different people asked the same
+            try:  # after the reply: the store checks every word (word lists load once), scrubs, keeps it once k asked
                 content = self.engine.content
                 await self.store.note_unanswered(key, incoming.text, lambda: content_vocabulary(content))
             except Exception as exc:
                 log.error("noting an unanswered question failed", extra=fields(error=type(exc).__name__))
-        for reply in replies:
-            await self.send(chat_id, reply)
 
     def count(self, replies: list[Reply]) -> None:
         day = time.strftime("%Y-%m-%d", time.gmtime())
