@@ -7,8 +7,8 @@ retried once on fresh connections before giving up. The DSN never appears in a l
 
 Turns of one chat are serialised across workers by a session advisory lock on the pseudonym's 64-bit
 hash (`pg_advisory_lock`), held on one pooled connection from load to save; the session queries of that
-turn run on the same connection (so a full pool cannot deadlock), and returning it to the pool resets it,
-which releases the lock even if the unlock was never sent.
+turn run on the same connection (so a full pool cannot deadlock), and returning it to the pool resets it
+(asyncpg's reset runs `pg_advisory_unlock_all()`), or closes it if that fails: either releases the lock.
 """
 
 from __future__ import annotations
@@ -328,9 +328,7 @@ class PostgresStore(BufferedStore):
             self._turn_con.reset(token)
             if con is not None:
                 with contextlib.suppress(Exception):
-                    await con.execute("SELECT pg_advisory_unlock($1)", lock_id(key), timeout=self.turn_timeout)
-                with contextlib.suppress(Exception):
-                    await stack.aclose()  # the pool's reset also unlocks all, should the unlock have failed
+                    await stack.aclose()  # the pool resets the connection (pg_advisory_unlock_all) or closes it
 
 
 async def _nothing(pool: Any) -> None:
