@@ -909,3 +909,31 @@ def test_unanswered_keeps_only_content_or_common_words() -> None:
     assert policy.note("a", "zebra_unicorn_77 help") is None
     note = policy.note("a", "Is naloxone safe with MDMA?", lambda: content_words)
     assert note is not None and note.text == "is naloxone safe with mdma"
+
+
+async def test_turn_lock_never_raises_when_the_database_is_unusable(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A turn must still run (it may be an emergency) when the lock cannot be taken: it degrades to this
+    process's own per-chat lock and logs once."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    store = SQLiteStore(blocker / "hrbot.db", retry_interval=60)  # the lock file cannot be created
+    ran = []
+    async with store.turn_lock("k"):
+        ran.append("sqlite")
+    await store.close()
+    if importlib.util.find_spec("asyncpg") is not None:
+        from bot.storage.postgres import PostgresStore
+
+        sock = __import__("socket").socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()  # nothing listens there
+        pg = PostgresStore(f"postgresql://nobody:secret@127.0.0.1:{port}/none", connect_timeout=0.5, retry_interval=60)
+        started = time.monotonic()
+        async with pg.turn_lock("k"):
+            ran.append("postgresql")
+        assert time.monotonic() - started < 5
+        await pg.close()
+    assert ran[0] == "sqlite"
+    assert all("secret" not in w for w in warnings_of(caplog))
+    assert any("locking a conversation" in w or "opening the conversation lock file" in w for w in warnings_of(caplog))
