@@ -297,6 +297,10 @@ class BufferedStore:
             lost = sum(self._pending.values())
             log.warning("storage %s: %d counter increment(s) could not be written before closing", self.backend, lost)
         self._closed = True
+        await self._release()
+
+    async def _release(self) -> None:
+        """Close the connections for good (a backend may first wait for the statement in progress)."""
         await self._disconnect()
 
     # --- campaigns --------------------------------------------------------------------------------------

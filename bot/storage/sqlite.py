@@ -144,6 +144,15 @@ class SQLiteStore(BufferedStore):
         self._note_shm()
         return db
 
+    async def _release(self) -> None:
+        async with self._lock:  # not in the middle of a statement
+            await self._disconnect()
+            if self._abandoned:
+                try:
+                    await self._check_shm()  # restores the -shm if it can, then closes what was left behind
+                except OSError:
+                    log.warning("storage sqlite: the -shm file is still truncated; restore its size before the next start")
+
     async def _disconnect(self) -> None:
         db, self._db = self._db, None
         self._identity = self._shm = None
