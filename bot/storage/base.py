@@ -257,15 +257,15 @@ class BufferedStore:
             self._flush_task = None  # counts from now on schedule the next flush
             await self.flush()
         except asyncio.CancelledError:
-            raise
+            return  # by close(), while asleep: close() flushes
         except Exception as exc:  # never an unretrieved task exception; the counters stay buffered
             log.error("storage %s: writing counters failed (%s)", self.backend, describe(exc))
         finally:
             self._flush_sleeping = False
             if self._flush_task is asyncio.current_task():
                 self._flush_task = None
-            if self._pending and not self._closed:
-                self._schedule_flush()
+        if self._pending and not self._closed:  # the write failed: try again (Health spaces the attempts)
+            self._schedule_flush()
 
     async def _stop_flushing(self) -> None:
         task, self._flush_task = self._flush_task, None

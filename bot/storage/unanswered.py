@@ -56,20 +56,27 @@ _NOT_WORD = re.compile(r"[\W_]+")
 
 
 @functools.cache
-def _zipf() -> object | None:
+def common_words() -> frozenset[str]:
+    """The words of Zipf frequency >= COMMON_ZIPF in any of COMMON_LANGUAGES (about 60,000, a few MB).
+    wordfreq's full lists (~200 MB) are read once and let go; loading takes about a second."""
     try:
-        from wordfreq import zipf_frequency
+        import wordfreq
     except ImportError:
         log.warning("storage: wordfreq is not installed; unanswered questions are kept only if made of content words")
-        return None
-    return zipf_frequency
+        return frozenset()
+    words: set[str] = set()
+    buckets = round((9 - COMMON_ZIPF) * 100)  # bucket i holds the words of Zipf frequency 9 - i/100
+    for lang in COMMON_LANGUAGES:
+        for bucket in wordfreq.get_frequency_list(lang)[: buckets + 1]:
+            words.update(bucket)
+    wordfreq.get_frequency_list.cache_clear()
+    wordfreq.get_frequency_dict.cache_clear()
+    return frozenset(words)
 
 
-@functools.lru_cache(maxsize=65536)
 def is_common(word: str) -> bool:
     """A frequent word of English, Russian or Ukrainian (lower case)."""
-    zipf = _zipf()
-    return zipf is not None and any(zipf(word, lang) >= COMMON_ZIPF for lang in COMMON_LANGUAGES)  # type: ignore[operator]
+    return word in common_words()
 
 
 def words_of(texts: Iterable[str]) -> frozenset[str]:
