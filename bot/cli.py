@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import ConfigError, ContentError
+from .errors import ConfigError, ContentError, HrbotError
 from .settings import BY_FIELD, OPTIONS, parse_duration, parse_int, parse_level, resolve
 
 
@@ -265,6 +265,9 @@ def cmd_link(args: argparse.Namespace) -> int:
         valid = sorted(set(content.flows) | set(entries))
         print(f"hrbot link: unknown target {args.target!r}. Valid targets:\n  " + "\n  ".join(valid), file=sys.stderr)
         return 2
+    if args.declare and not args.campaign:
+        print("hrbot link: --declare needs --campaign NAME", file=sys.stderr)
+        return 2
     bot = args.bot or os.environ.get("TELEGRAM_BOT_USERNAME")
     if not bot and not args.web:
         print("hrbot link: give the bot's username with --bot NAME (or TELEGRAM_BOT_USERNAME), or --web URL", file=sys.stderr)
@@ -272,6 +275,12 @@ def cmd_link(args: argparse.Namespace) -> int:
     try:
         payload = make_payload(args.target, args.campaign)
         url = web_link(args.web, payload) if args.web else deep_link(str(bot), payload)
+        if args.declare:
+            from .links import declare_campaign
+
+            declare_campaign(args.database, args.campaign)
+        elif args.campaign:
+            print(f"hrbot link: campaign {args.campaign!r} counts as 'other' until declared (add --declare)", file=sys.stderr)
         if args.qr:
             write_qr(url, Path(args.qr))
         if args.card:
@@ -284,6 +293,9 @@ def cmd_link(args: argparse.Namespace) -> int:
         return 2
     except OSError as exc:
         print(f"hrbot link: cannot write the file: {exc.strerror}", file=sys.stderr)
+        return 1
+    except HrbotError as exc:  # StorageError, ConfigError: class and code only, never a password
+        print(f"hrbot link: cannot declare the campaign: {exc}", file=sys.stderr)
         return 1
     print(url)
     return 0
@@ -413,6 +425,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("link", help="print the deep link that opens a topic or flow; write its QR code or a card")
     p.add_argument("target", help="an entry or flow id, e.g. naloxone or combo-check")
     p.add_argument("--campaign", help="a name to count this link's use by (letters, digits, -)")
+    p.add_argument("--declare", action="store_true", help="declare the campaign in the database, so it is counted by name")
+    p.add_argument(
+        "--database",
+        default=os.environ.get("DATABASE_URL", "data/hrbot.db"),
+        help="where --declare writes: SQLite path or postgresql:// URL (env DATABASE_URL; default data/hrbot.db)",
+    )
     p.add_argument("--bot", help="the bot's username (env TELEGRAM_BOT_USERNAME)")
     p.add_argument("--web", metavar="URL", help="link to the web chat at URL (`hrbot web`) instead of Telegram")
     p.add_argument("--qr", metavar="FILE.png|svg", help="write the QR code")

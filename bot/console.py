@@ -39,15 +39,16 @@ class ConsoleChat:
             incoming = Incoming(button=self.last_buttons[int(line) - 1].data, locale_hint=self.locale_hint)
         else:
             incoming = Incoming(text=line, locale_hint=self.locale_hint)
-        replies = await self.conversation.turn(CONSOLE_KEY, incoming, hint=self.locale_hint, deliver=self._show)
+        replies = (await self.conversation.turn(CONSOLE_KEY, incoming, hint=self.locale_hint, deliver=self._show)).replies
         buttons = [r.buttons for r in replies if r.buttons]
         self.last_buttons = buttons[-1] if buttons else ()
         return replies
 
-    async def _show(self, replies: list[Reply]) -> None:
+    async def _show(self, replies: list[Reply]) -> bool:
         for reply in replies:
             self.out.write(render(reply) + "\n\n")
         self.out.flush()
+        return True
 
     async def run(self, stream: TextIO) -> int:
         interactive = stream.isatty()

@@ -1,4 +1,9 @@
-"""Deep-link payloads: `/start <target>[__<campaign>]` within Telegram's 64 characters of A-Z a-z 0-9 _ -."""
+"""Deep-link payloads: `/start <target>[__<campaign>]` within Telegram's 64 characters of A-Z a-z 0-9 _ -.
+
+Anyone can type `/start naloxone__<anything>`, so a campaign is counted by its name only once an operator
+declared it (`hrbot link TARGET --campaign NAME --declare`, which writes it to the database); any other is
+counted as "other" (see `bot.storage.base.Campaigns`) and never stored or logged.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,25 @@ def parse_payload(payload: str) -> tuple[str, str | None]:
         return "", None
     target, _, campaign = payload.partition(SEPARATOR)
     return target, (campaign if campaign and CAMPAIGN_RE.match(campaign) else None)
+
+
+def declare_campaign(database: str, name: str) -> None:
+    """Record `name` as a declared campaign in the database (SQLite path or postgresql:// URL)."""
+    import asyncio
+
+    from .storage import open_store
+
+    if not CAMPAIGN_RE.match(name):
+        raise ValueError("a campaign name may hold only letters, digits and '-' (at most 40)")
+
+    async def declare() -> None:
+        store = open_store(database, retry_interval=0)
+        try:
+            await store.declare_campaign(name)
+        finally:
+            await store.close()
+
+    asyncio.run(declare())
 
 
 USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")

@@ -170,7 +170,7 @@ async def test_sqlite_locked_mid_run(api: FakeBotAPI, mini_engine: Engine, tmp_p
             lock.execute("ROLLBACK")
             lock.close()
         await walk_the_combo_flow(bot, 714)  # remembered again, no restart
-        session = await store.load_session(bot.tg.pseudonyms.key(714))
+        session = await store.load_session(bot.tg.conversation.pseudonym(714))
         assert session is not None and session.step == "result"
     assert "works again" in storage_warnings(caplog)[-1] and len(storage_warnings(caplog)) == 2
     assert await total_counted(SQLiteStore(db)) == len(api.sent())  # the counters buffered during the lock were written
@@ -195,7 +195,7 @@ async def test_sqlite_full_mid_run(
         finally:
             file_size_limit(resource.RLIM_INFINITY)
         await walk_the_combo_flow(bot, 723)
-        session = await store.load_session(bot.tg.pseudonyms.key(723))
+        session = await store.load_session(bot.tg.conversation.pseudonym(723))
         assert session is not None and session.step == "result"
     assert "works again" in storage_warnings(caplog)[-1]
     assert await total_counted(SQLiteStore(db)) == len(api.sent())
@@ -217,7 +217,7 @@ async def test_sqlite_unopenable_at_start_then_fixed(
         assert "SQLITE_CANTOPEN" in warning
         db.rmdir()  # the operator fixes it
         await walk_the_combo_flow(bot, 731)
-        session = await store.load_session(bot.tg.pseudonyms.key(731))
+        session = await store.load_session(bot.tg.conversation.pseudonym(731))
         assert session is not None and session.step == "result"
     assert "works again" in storage_warnings(caplog)[-1]
     assert await total_counted(SQLiteStore(db)) == len(api.sent())  # even the counts from before the fix
@@ -244,7 +244,7 @@ async def test_postgres_restarted_mid_run(api: FakeBotAPI, mini_engine: Engine, 
         assert (await say(bot, 741, "coke")).startswith(SECOND)
         assert (await say(bot, 741, "beer")).startswith(RESULT)
         await walk_the_combo_flow(bot, 744)
-        session = await store.load_session(bot.tg.pseudonyms.key(744))
+        session = await store.load_session(bot.tg.conversation.pseudonym(744))
         assert session is not None and session.step == "result"
     assert "works again" in storage_warnings(caplog)[-1]
     assert await total_counted(PostgresStore(pg_dsn)) == len(api.sent())

@@ -14,6 +14,8 @@ from bot.storage.sqlite import SQLiteStore
 async def fill(db: Path) -> None:
     store = SQLiteStore(db)
     await store.open()
+    for campaign in ("street-team", "festival"):
+        await store.declare_campaign(campaign)  # undeclared ones would count as "other"
     for day, target, campaign, n in [
         ("2026-11-01", "naloxone", "street-team", 3),
         ("2026-11-02", "naloxone", "street-team", 5),

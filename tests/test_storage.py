@@ -17,6 +17,7 @@ import sqlite3
 import struct
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,7 @@ async def test_sweep_expires_idle_sessions(make_store: Factory, monkeypatch: pyt
 
 async def test_counters_are_buffered_then_flushed_in_one_go(make_store: Factory) -> None:
     store = await opened(make_store)
+    await store.declare_campaign("card-berlin")
     assert not inspect.iscoroutinefunction(store.count)
     a, b = CounterKey("2025-01-02", "en", "naloxone"), CounterKey("2025-01-02", "ru", "combo-check", "card-berlin")
     for _ in range(5):
@@ -221,7 +223,9 @@ async def test_unanswered_needs_k_different_people(make_store: Factory) -> None:
         await store.note_unanswered("person-1", "Where can I test my pills near the station?")
     await store.note_unanswered("person-2", "where can i test my pills near the station")
     assert await store.unanswered() == []
-    await store.note_unanswered("person-3", "WHERE can I test my pills, near the station @someone 0123")
+    await store.note_unanswered("person-3", "WHERE can I test my pills, near the station @someone 0123")  # dropped whole
+    assert await store.unanswered() == []
+    await store.note_unanswered("person-3", "WHERE can I test my pills, near the station?")
     [kept] = await store.unanswered()
     assert kept.text == "where can i test my pills near the station" and kept.count == 3
     await store.note_unanswered("person-1", "where can i test my pills near the station")
@@ -236,7 +240,7 @@ async def test_unanswered_expire_after_30_days(make_store: Factory, monkeypatch:
     clock = Clock(monkeypatch)
     store = await opened(make_store)
     for who in ("a", "b", "c"):
-        await store.note_unanswered(who, "is it safe to mix zorbs")
+        await store.note_unanswered(who, "is it safe to mix pills")
     await store.note_unanswered("a", "lonely question nobody else asks")
     clock.now += 31 * 24 * 3600
     await store.note_unanswered("b", "lonely question nobody else asks")  # the old candidate has expired by sweep time
@@ -518,12 +522,15 @@ async def test_nothing_identifying_is_stored_or_logged(tmp_path: Path, caplog: p
     await store.flush()
     lock.execute("ROLLBACK")
     lock.close()
-    for person in PEOPLE:
+    for person in PEOPLE:  # the same question with a handle, a phone, an e-mail: each is dropped whole
         await store.note_unanswered(pseudonyms.key(person["chat_id"]), person["shared"])
+    assert await store.unanswered() == []
+    for person in PEOPLE:
+        await store.note_unanswered(pseudonyms.key(person["chat_id"]), "Does the moon phase change how strong it feels?")
     await store.flush()
 
     [kept] = await store.unanswered()
-    assert kept.text == "does the moon phase change how strong zlorpium feels"
+    assert kept.text == "does the moon phase change how strong it feels"
     assert any(r.levelno == logging.WARNING for r in caplog.records)  # the fault was logged
 
     forbidden = [*secrets_of(PEOPLE), pepper, pepper.hex().encode()]
@@ -568,6 +575,7 @@ def test_hrbot_stats_table_csv_since_and_unanswered(db_path: Path, capsys: pytes
 
     async def fill() -> None:
         store = SQLiteStore(db_path)
+        await store.declare_campaign("card-berlin")
         store.count(CounterKey("2025-01-01", "en", "naloxone"), 3)
         store.count(CounterKey("2025-01-02", "ru", "combo-check", "card-berlin"), 12)
         for who in ("a", "b", "c"):
@@ -613,3 +621,319 @@ def test_postgres_without_asyncpg_is_a_clear_config_error(monkeypatch: pytest.Mo
     with pytest.raises(ConfigError, match=r"pip install 'hrbot\[postgres\]'") as info:
         open_store("postgresql://user:hunter2@db.example/hrbot")
     assert "hunter2" not in str(info.value)
+
+
+# --- issue 13: campaigns, a deleted file, a truncated -shm, kill -9, turn locks, unanswered words ----------
+
+
+async def test_only_declared_campaigns_are_counted_by_name(make_store: Factory) -> None:
+    """Item 4: `/start naloxone__<anything>` is typed by anyone; an undeclared campaign counts as "other"."""
+    store = await opened(make_store)
+    await store.declare_campaign("street-1")
+    day = "2025-05-05"
+    for n in range(200):  # one chat sending 200 different payloads: one "other" row, not 200
+        store.count(CounterKey(day, "en", "naloxone", f"Quintessa-1555012{n:04d}"))
+    store.count(CounterKey(day, "en", "naloxone", "street-1"), 2)
+    store.count(CounterKey(day, "en", "naloxone"))
+    assert await store.campaigns() == ["street-1"]
+    assert store.campaign_label("street-1") == "street-1" and store.campaign_label("x") == "other" and store.campaign_label(None) == ""
+    assert await store.counters() == [
+        (CounterKey(day, "en", "naloxone", ""), 1),
+        (CounterKey(day, "en", "naloxone", "other"), 200),
+        (CounterKey(day, "en", "naloxone", "street-1"), 2),
+    ]
+
+
+def test_hrbot_link_declares_a_campaign(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    root = str(Path(__file__).resolve().parents[1])
+    base = ["--content", root, "link", "naloxone", "--bot", "hr_help_bot", "--database", str(db_path)]
+    assert main([*base, "--campaign", "flyer-7"]) == 0
+    assert "counts as 'other' until declared" in capsys.readouterr().err
+    assert main([*base, "--declare"]) == 2
+    assert "--declare needs --campaign" in capsys.readouterr().err
+    assert main([*base, "--campaign", "flyer-7", "--declare"]) == 0
+    assert capsys.readouterr().out.strip() == "https://t.me/hr_help_bot?start=naloxone__flyer-7"
+
+    async def count() -> list[tuple[CounterKey, int]]:
+        store = SQLiteStore(db_path)
+        await store.open()  # a bot started after the declaration
+        store.count(CounterKey("2025-01-01", "en", "naloxone", "flyer-7"))
+        store.count(CounterKey("2025-01-01", "en", "naloxone", "flyer-8"))
+        found = await store.counters()
+        await store.close()
+        return found
+
+    assert [(k.campaign, n) for k, n in asyncio.run(count())] == [("flyer-7", 1), ("other", 1)]
+
+
+async def test_sqlite_file_deleted_while_open_is_noticed_and_recreated(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Item 6: writes went on into the unlinked file; now the store notices, says so once, and reopens."""
+    store = SQLiteStore(db_path, retry_interval=0)
+    await store.open()
+    key = CounterKey("2025-01-01", "en", "naloxone")
+    store.count(key)
+    await store.flush()
+    for f in list(db_path.parent.iterdir()):
+        f.unlink()
+    for n in range(10):
+        store.count(key)
+        await store.save_session(f"k{n}", Session(step=str(n)))
+        await store.flush()
+    assert db_path.exists()
+    assert [w for w in warnings_of(caplog) if "deleted" in w] == [w for w in warnings_of(caplog)]
+    assert len(warnings_of(caplog)) == 1 and "database file was deleted" in warnings_of(caplog)[0]
+    with closing(sqlite3.connect(db_path)) as other:  # another process sees what was written after the deletion
+        assert other.execute("SELECT sum(count) FROM counters").fetchone() == (10,)
+        assert other.execute("SELECT count(*) FROM sessions").fetchone() == (10,)
+        assert other.execute("SELECT max(version) FROM schema_version").fetchone() == (len(MIGRATIONS),)
+    replacement = db_path.with_name("other.db")  # replaced by another file: that one is used from now on
+    await SQLiteStore(replacement).close()
+    replacement.replace(db_path)
+    await store.save_session("after", Session(step="new"))
+    assert "database file was replaced" in warnings_of(caplog)[-1]
+    with closing(sqlite3.connect(db_path)) as other:
+        assert other.execute("SELECT count(*) FROM sessions").fetchone() == (1,)
+    await store.close()
+
+
+SHM_SCRIPT = r"""
+import asyncio, logging, os, resource, signal, sys
+sys.path.insert(0, sys.argv[2])
+limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+logging.basicConfig(level=logging.WARNING, format="%(message)s")
+from bot.session import Session
+from bot.storage import CounterKey
+from bot.storage.sqlite import SQLiteStore
+
+async def main(path, unwritable):
+    store = SQLiteStore(path, retry_interval=0)
+    await store.open()
+    for n in range(50):
+        await store.save_session(f"k{n}", Session(step="x" * 500))
+    shm = path + "-shm"
+    size = os.path.getsize(shm)
+    os.truncate(shm, 0)  # what killed the process with SIGBUS on the next statement
+    if unwritable:  # chmod for a normal user; no file may grow, for root too
+        os.chmod(shm, 0o444)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, limit[1]))
+    for n in range(20):
+        await store.save_session(f"k{n}", Session(step="y"))
+        store.count(CounterKey("2025-01-01", "en", "naloxone"))
+        await store.flush()
+        await store.load_session("k1")
+    if unwritable:
+        print("degraded", (await store.load_session("k1")) is None, flush=True)
+        os.chmod(shm, 0o644)
+        resource.setrlimit(resource.RLIMIT_FSIZE, limit)  # the operator puts it right: the store restores the size
+    await store.save_session("k1", Session(step="z"))
+    print("back", (await store.load_session("k1")) == Session(step="z"), flush=True)
+    await store.close()
+    print("closed", flush=True)
+
+asyncio.run(main(sys.argv[1], sys.argv[3] == "unwritable"))
+"""
+
+
+@pytest.mark.parametrize("case", ["writable", "unwritable"])
+def test_sqlite_truncated_shm_does_not_kill_the_process(tmp_path: Path, case: str) -> None:
+    """Item 7: a -shm file truncated (and made unwritable) under a running store gave SIGBUS. Run in a
+    subprocess, so that a crash fails this test instead of killing pytest."""
+    import subprocess
+    import sys
+
+    root = str(Path(__file__).resolve().parents[1])
+    tmp_path.joinpath("data").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", SHM_SCRIPT, str(tmp_path / "data" / "hrbot.db"), root, case], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    lines = done.stdout.splitlines()
+    assert "back True" in lines and lines[-1] == "closed"
+    assert done.stderr.count("the -shm file was truncated while open; its size is restored") == 1
+    if case == "unwritable":
+        assert "degraded True" in lines
+        assert done.stderr.count("degrading to no memory") == 1 and "shrank and cannot be restored" not in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+KILL_SCRIPT = r"""
+import asyncio, sys, time
+sys.path.insert(0, sys.argv[2])
+from bot.storage import CounterKey
+from bot.storage.sqlite import SQLiteStore
+
+async def main(path):
+    store = SQLiteStore(path)
+    await store.open()
+    for n in range(300):
+        store.count(CounterKey("2025-01-01", "en", "naloxone"))
+        await asyncio.sleep(0)
+    print("counted", flush=True)
+    await asyncio.sleep(3600)  # never closed: killed with SIGKILL
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def test_counters_survive_kill_9_of_a_real_process(db_path: Path) -> None:
+    """Counters were buffered for 30 s and lost on kill -9: now they are written within a second."""
+    import signal
+    import subprocess
+    import sys
+
+    root = str(Path(__file__).resolve().parents[1])
+    db_path.parent.mkdir(parents=True)
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(db_path), root], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "counted"
+        counted_at = time.monotonic()
+        found = None
+        while time.monotonic() - counted_at < 10:
+            time.sleep(0.05)
+            with contextlib_suppress_sqlite(), sqlite3.connect(db_path) as db:
+                found = db.execute("SELECT sum(count) FROM counters").fetchone()[0]
+            if found == 300:
+                break
+        written_after = time.monotonic() - counted_at
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        proc.stdout.close()  # type: ignore[union-attr]
+    assert proc.returncode == -signal.SIGKILL
+    assert found == 300
+    assert written_after < 3  # FLUSH_DELAY is 1 s; slack for a busy machine
+    with closing(sqlite3.connect(db_path)) as db:  # and they are still there after the kill
+        assert db.execute("SELECT sum(count) FROM counters").fetchone()[0] == 300
+
+
+def contextlib_suppress_sqlite() -> Any:
+    import contextlib
+
+    return contextlib.suppress(sqlite3.OperationalError)  # the table may not exist yet
+
+
+async def busy_chat(stores: list[Store], turns: int) -> Session | None:
+    """`turns` turns of one chat spread over several workers at once: each reads the session, waits a
+    little (the engine, another query), and writes it back with one more in it."""
+
+    async def turn(store: Store) -> None:
+        async with store.turn_lock("busy"):
+            session = await store.load_session("busy") or Session()
+            await asyncio.sleep(0.001)
+            session.vars["n"] = str(int(session.vars.get("n", "0")) + 1)
+            await store.save_session("busy", session)
+
+    await asyncio.gather(*(turn(stores[i % len(stores)]) for i in range(turns)))
+    return await stores[0].load_session("busy")
+
+
+async def test_two_workers_never_run_two_turns_of_one_chat_at_once(make_store: Factory) -> None:
+    """Item 13: sessions were last-writer-wins across workers: two stores on one database, one busy chat,
+    no lost update."""
+    first, second = await opened(make_store), await opened(make_store)
+    final = await busy_chat([first, second], 60)
+    assert final is not None and final.vars["n"] == "60"
+
+
+TURN_SCRIPT = r"""
+import asyncio, sys
+sys.path.insert(0, sys.argv[2])
+from bot.session import Session
+from bot.storage.sqlite import SQLiteStore
+
+async def main(path):
+    store = SQLiteStore(path, busy_timeout=5)
+    await store.open()
+    for _ in range(40):
+        async with store.turn_lock("busy"):
+            session = await store.load_session("busy") or Session()
+            await asyncio.sleep(0.002)
+            session.vars["n"] = str(int(session.vars.get("n", "0")) + 1)
+            await store.save_session("busy", session)
+    await store.close()
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def test_two_sqlite_processes_never_run_two_turns_of_one_chat_at_once(db_path: Path) -> None:
+    """Across processes on one SQLite file the byte-range lock orders the turns."""
+    import subprocess
+    import sys
+
+    root = str(Path(__file__).resolve().parents[1])
+
+    async def prepare() -> None:
+        await SQLiteStore(db_path).close()  # schema first, so neither process races to create it
+
+    asyncio.run(prepare())
+    procs = [subprocess.Popen([sys.executable, "-c", TURN_SCRIPT, str(db_path), root]) for _ in range(2)]
+    assert [p.wait(120) for p in procs] == [0, 0]
+    with closing(sqlite3.connect(db_path)) as db:
+        (data,) = db.execute("SELECT data FROM sessions WHERE key = 'busy'").fetchone()
+    assert Session.from_json(data).vars["n"] == "80"
+
+
+def test_unanswered_keeps_only_content_or_common_words() -> None:
+    """Item 10: a username without "@" survived the scrubber; now any word that is neither the content's
+    nor common drops the whole question."""
+    from bot.storage.unanswered import UnansweredPolicy, only_known_words
+
+    content_words = frozenset({"naloxone", "mdma", "смешивать"})  # rarer words the content has
+    for private in (
+        "zebra_unicorn_77 is it safe",  # a handle without @
+        "marmalade_otter mixing",
+        "can Anastasiya take it",  # a name
+        "anastasiya took mdma",
+        "my friend Anna took mdma",  # a common name, capitalised inside a sentence
+        "call me on 07700 900123",  # a phone
+        "seven seven zero 0 nine",
+        "is it safe call me five five five o one two",  # a phone in words
+        "text me at jo.doe@example.org",
+        "quixotewright naloxone",  # a surname nobody else has
+        "velvet_kraken_9",
+        "",
+    ):
+        assert not only_known_words(private, content_words), private
+    for fine in (
+        "where can I test my pills near the station?",
+        "Is naloxone safe with MDMA?",
+        "можно ли смешивать алкоголь и таблетки",
+        "мені погано після таблетки",
+    ):
+        assert only_known_words(fine, content_words), fine
+    policy = UnansweredPolicy(b"p" * 32, 1)
+    assert policy.note("a", "zebra_unicorn_77 help") is None
+    note = policy.note("a", "Is naloxone safe with MDMA?", lambda: content_words)
+    assert note is not None and note.text == "is naloxone safe with mdma"
+
+
+async def test_turn_lock_never_raises_when_the_database_is_unusable(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A turn must still run (it may be an emergency) when the lock cannot be taken: it degrades to this
+    process's own per-chat lock and logs once."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    store = SQLiteStore(blocker / "hrbot.db", retry_interval=60)  # the lock file cannot be created
+    ran = []
+    async with store.turn_lock("k"):
+        ran.append("sqlite")
+    await store.close()
+    if importlib.util.find_spec("asyncpg") is not None:
+        from bot.storage.postgres import PostgresStore
+
+        sock = __import__("socket").socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()  # nothing listens there
+        pg = PostgresStore(f"postgresql://nobody:secret@127.0.0.1:{port}/none", connect_timeout=0.5, retry_interval=60)
+        started = time.monotonic()
+        async with pg.turn_lock("k"):
+            ran.append("postgresql")
+        assert time.monotonic() - started < 5
+        await pg.close()
+    assert ran[0] == "sqlite"
+    assert all("secret" not in w for w in warnings_of(caplog))
+    assert any("locking a conversation" in w or "opening the conversation lock file" in w for w in warnings_of(caplog))

@@ -61,7 +61,7 @@ def open_store(url_or_path: str | os.PathLike[str], **options: Any) -> Store:
 
         return PostgresStore(text, **options)
     if text == "memory":
-        allowed = {k: v for k, v in options.items() if k in ("pepper", "unanswered_min_people")}
+        allowed = {k: v for k, v in options.items() if k in ("pepper", "unanswered_min_people", "campaigns")}
         return MemoryStore(**allowed)
     from .sqlite import SQLiteStore
 

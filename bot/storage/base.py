@@ -9,20 +9,35 @@ Only the reporting methods (`counters`, `unanswered`) raise, as `StorageError`, 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
 import logging
 import sqlite3
 import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import metrics
 from ..errors import StorageError as StorageError  # defined with the other errors; imported from here too
 from ..session import Session
 
+if TYPE_CHECKING:
+    from .unanswered import Vocabulary
+
 log = logging.getLogger("hrbot.storage")
 
 UNANSWERED_MIN_PEOPLE = 3  # k: how many different pseudonyms must send the same scrubbed text
 UNANSWERED_TTL_SECONDS = 30 * 24 * 3600
+FLUSH_DELAY = 1.0  # counters reach the database within this many seconds of `count()` (a kill -9 loses at most that)
+CAMPAIGNS_REFRESH = 10.0  # seconds between re-reading the declared campaigns (`hrbot link --declare` from another process)
+OTHER_CAMPAIGN = "other"  # what an undeclared campaign is counted as: a payload is typed by anyone, so never stored
+TURN_TIMEOUT = 5.0  # seconds a turn waits for another worker's turn of the same chat before going on unlocked
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -41,6 +56,15 @@ class Unanswered:
     count: int  # how many times it was asked since it was kept (k at first)
     first: str  # YYYY-MM-DD (UTC) it was kept
     last: str  # YYYY-MM-DD (UTC) it was last asked
+
+
+def day_start(day: str) -> float:
+    """Seconds since the epoch at 00:00 UTC of a YYYY-MM-DD day."""
+    return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
+
+
+def day_of(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
 
 
 class Store(Protocol):
@@ -66,8 +90,9 @@ class Store(Protocol):
 
     async def counters(self, since: str | None = None) -> list[tuple[CounterKey, int]]: ...
 
-    async def note_unanswered(self, pseudonym: str, text: str) -> None:
-        """Remember a question the bot could not answer (scrubbed; kept only once k people asked it)."""
+    async def note_unanswered(self, pseudonym: str, text: str, vocabulary: Vocabulary = frozenset()) -> None:
+        """Remember a question the bot could not answer: only if every word is in `vocabulary` (the content's,
+        see `unanswered.content_vocabulary`) or common; scrubbed; kept only once k people asked it."""
 
     async def unanswered(self, since: str | None = None) -> list[Unanswered]: ...
 
@@ -81,6 +106,19 @@ class Store(Protocol):
 
     async def renew_updates(self, owner: str, lease: float) -> None:
         """Extend the leases of `owner`'s claims; drop expired rows."""
+
+    def campaign_label(self, campaign: str | None) -> str:
+        """What a campaign is counted as: itself if an operator declared it, "other" if not, "" for none."""
+
+    async def declare_campaign(self, name: str) -> None:
+        """Let `name` be counted as itself (`hrbot link --campaign NAME --declare`); raises StorageError."""
+
+    async def campaigns(self) -> list[str]:
+        """The declared campaigns; raises StorageError."""
+
+    def turn_lock(self, key: str) -> AbstractAsyncContextManager[None]:
+        """Held around load -> engine -> save, so no two turns of one chat run at once, in any worker.
+        Never raises for a database fault: it then degrades to this process's own lock."""
 
 
 def describe(exc: BaseException) -> str:
@@ -129,3 +167,187 @@ class Health:
         if self.failing:
             self.failing = False
             log.warning("storage %s: the database works again; sessions and counters are stored again", self.backend)
+
+
+def lock_id(key: str) -> int:
+    """A signed 64-bit number for a pseudonym (a PostgreSQL advisory lock key, a byte offset)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+class KeyLocks:
+    """One asyncio lock per key, dropped when nobody holds or waits for it (so memory stays bounded)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class Campaigns:
+    """The declared campaigns as this process last read them; undeclared names are counted as "other"."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self.names: frozenset[str] = frozenset(names)
+        self.read_at = float("-inf")
+
+    def label(self, campaign: str | None) -> str:
+        if not campaign:
+            return ""
+        return campaign if campaign in self.names else OTHER_CAMPAIGN
+
+    def key(self, key: CounterKey) -> CounterKey:
+        label = self.label(key.campaign)
+        return key if label == key.campaign else dataclasses.replace(key, campaign=label)
+
+    def stale(self) -> bool:
+        return time.monotonic() - self.read_at >= CAMPAIGNS_REFRESH
+
+    def update(self, names: Iterable[str]) -> None:
+        self.names = frozenset(names)
+        self.read_at = time.monotonic()
+
+
+class BufferedStore:
+    """What the database backends share: counters buffered by `count()` and written by a flush that runs
+    within `flush_delay` seconds (so a kill -9 loses at most that much), deletes that failed retried on the
+    next flush (and hidden from loads meanwhile), declared campaigns, and per-chat turn locks.
+
+    A backend provides `_run`, `_write_batch(rows, forget)`, `_read_campaigns()`, `_insert_campaign(name)`,
+    `_disconnect()` and `_shared_turn_lock(key)`."""
+
+    backend = ""
+
+    def __init__(self, retry_interval: float, flush_delay: float | None) -> None:
+        self._health = Health(self.backend, retry_interval)
+        self._pending: Counter[CounterKey] = Counter()
+        self._forget: set[str] = set()
+        self._closed = False
+        self._flush_delay = flush_delay
+        self._flush_task: asyncio.Task[None] | None = None
+        self._flush_sleeping = False
+        self._campaigns = Campaigns()
+        self._turns = KeyLocks()
+
+    # --- counters ---------------------------------------------------------------------------------------
+
+    def count(self, key: CounterKey, n: int = 1) -> None:
+        self._pending[self._campaigns.key(key)] += n
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._flush_task is not None or self._closed or self._flush_delay is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a synchronous caller): the next flush or close writes them
+            return
+        self._flush_task = loop.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        try:
+            self._flush_sleeping = True
+            await asyncio.sleep(self._flush_delay or 0)
+            self._flush_sleeping = False
+            self._flush_task = None  # counts from now on schedule the next flush
+            await self.flush()
+        except asyncio.CancelledError:
+            return  # by close(), while asleep: close() flushes
+        except Exception as exc:  # never an unretrieved task exception; the counters stay buffered
+            log.error("storage %s: writing counters failed (%s)", self.backend, describe(exc))
+        finally:
+            self._flush_sleeping = False
+            if self._flush_task is asyncio.current_task():
+                self._flush_task = None
+        if self._pending and not self._closed:  # the write failed: try again (Health spaces the attempts)
+            self._schedule_flush()
+
+    async def _stop_flushing(self) -> None:
+        task, self._flush_task = self._flush_task, None
+        if task is None or task is asyncio.current_task():
+            return
+        if self._flush_sleeping:
+            task.cancel()  # asleep: nothing taken from the buffer yet
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task  # mid-write: let it finish, or its batch would be lost
+
+    async def flush(self) -> None:
+        if self._campaigns.stale():
+            await self._refresh_campaigns()
+        if not self._pending and not self._forget:
+            return
+        batch, self._pending = self._pending, Counter()
+        forget = sorted(self._forget)
+        # Sorted rows: concurrent flushes from several workers lock counter rows in the same order (no deadlock).
+        rows = [(k.day, k.locale, k.target, k.campaign, n) for k, n in sorted(batch.items())]
+        if await self._write_batch(rows, forget):
+            self._forget.difference_update(forget)
+        else:
+            self._pending.update(batch)  # keep them for the next flush
+
+    async def close(self) -> None:
+        await self._stop_flushing()
+        await self.flush()
+        if self._pending:
+            lost = sum(self._pending.values())
+            log.warning("storage %s: %d counter increment(s) could not be written before closing", self.backend, lost)
+        self._closed = True
+        await self._release()
+
+    async def _release(self) -> None:
+        """Close the connections for good (a backend may first wait for the statement in progress)."""
+        await self._disconnect()
+
+    # --- campaigns --------------------------------------------------------------------------------------
+
+    def campaign_label(self, campaign: str | None) -> str:
+        return self._campaigns.label(campaign)
+
+    async def _refresh_campaigns(self) -> None:
+        names = await self._run("reading the declared campaigns", self._read_campaigns, None, read_only=True)
+        if names is not None:
+            self._campaigns.update(names)
+
+    async def declare_campaign(self, name: str) -> None:
+        await self._insert_campaign(name)
+        self._campaigns.update({*self._campaigns.names, name})
+
+    # --- turns ------------------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def turn_lock(self, key: str) -> AsyncIterator[None]:
+        async with self._turns.hold(key), self._shared_turn_lock(key):  # this process first, then the others
+            yield
+
+    # backend hooks (typed here for the checker)
+    async def _run(self, operation: str, work: Any, default: Any, *, read_only: bool = False) -> Any:
+        raise NotImplementedError
+
+    async def _write_batch(self, rows: list[tuple[str, str, str, str, int]], forget: list[str]) -> bool:
+        raise NotImplementedError
+
+    async def _read_campaigns(self, connection: Any) -> list[str]:
+        raise NotImplementedError
+
+    async def _insert_campaign(self, name: str) -> None:
+        raise NotImplementedError
+
+    async def _disconnect(self) -> None:
+        raise NotImplementedError
+
+    def _shared_turn_lock(self, key: str) -> AbstractAsyncContextManager[None]:
+        return contextlib.nullcontext()

@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterable
 
 from ..session import Session
-from .base import UNANSWERED_MIN_PEOPLE, CounterKey, Unanswered
-from .unanswered import UnansweredPolicy
+from .base import UNANSWERED_MIN_PEOPLE, Campaigns, CounterKey, KeyLocks, Unanswered, day_of
+from .unanswered import UnansweredPolicy, Vocabulary
 from .updates import MemoryUpdates
 
 
-def day_of(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-
-
 class MemoryStore:
-    def __init__(self, *, pepper: bytes | None = None, unanswered_min_people: int = UNANSWERED_MIN_PEOPLE) -> None:
+    def __init__(
+        self, *, pepper: bytes | None = None, unanswered_min_people: int = UNANSWERED_MIN_PEOPLE, campaigns: Iterable[str] = ()
+    ) -> None:
         self._sessions: dict[str, tuple[str, float]] = {}
         self._pending: Counter[CounterKey] = Counter()
         self._counters: Counter[CounterKey] = Counter()
         self._policy = UnansweredPolicy(pepper, unanswered_min_people)
         self._candidates: dict[str, dict[str, float]] = {}  # text hash -> {who hash: first seen}
         self._kept: dict[str, list] = {}  # text hash -> [text, count, kept at, last asked]
+        self._campaigns = Campaigns(campaigns)
+        self._turns = KeyLocks()
 
     async def open(self) -> None:
         return None
@@ -58,7 +60,21 @@ class MemoryStore:
         return len(old)
 
     def count(self, key: CounterKey, n: int = 1) -> None:
-        self._pending[key] += n
+        self._pending[self._campaigns.key(key)] += n
+
+    def campaign_label(self, campaign: str | None) -> str:
+        return self._campaigns.label(campaign)
+
+    async def declare_campaign(self, name: str) -> None:
+        self._campaigns.update({*self._campaigns.names, name})
+
+    async def campaigns(self) -> list[str]:
+        return sorted(self._campaigns.names)
+
+    @contextlib.asynccontextmanager
+    async def turn_lock(self, key: str) -> AsyncIterator[None]:
+        async with self._turns.hold(key):
+            yield
 
     async def flush(self) -> None:
         self._counters.update(self._pending)
@@ -68,8 +84,8 @@ class MemoryStore:
         await self.flush()
         return sorted((k, v) for k, v in self._counters.items() if since is None or k.day >= since)
 
-    async def note_unanswered(self, pseudonym: str, text: str) -> None:
-        note = self._policy.note(pseudonym, text)
+    async def note_unanswered(self, pseudonym: str, text: str, vocabulary: Vocabulary = frozenset()) -> None:
+        note = await asyncio.to_thread(self._policy.note, pseudonym, text, vocabulary)  # may load word lists
         if note is None:
             return
         now = time.time()

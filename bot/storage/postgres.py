@@ -4,23 +4,40 @@ Same contract as SQLite (see `base.py`): one query per session read or write, co
 transaction per flush, and faults (server restarting, network gone) degrade to no memory and recover on
 their own: the connection pool is created lazily, stale connections are replaced, and a failed call is
 retried once on fresh connections before giving up. The DSN never appears in a log or an error.
+
+Turns of one chat are serialised across workers by a session advisory lock on the pseudonym's 64-bit
+hash (`pg_advisory_lock`), held on one pooled connection from load to save; the session queries of that
+turn run on the same connection (so a full pool cannot deadlock), and returning it to the pool resets it
+(asyncpg's reset runs `pg_advisory_unlock_all()`), or closes it if that fails: either releases the lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from ..errors import ConfigError
 from ..session import Session
 from . import updates
-from .base import UNANSWERED_MIN_PEOPLE, CounterKey, Health, StorageError, Unanswered, describe, log
-from .sqlite import day_of, day_start
-from .unanswered import UnansweredPolicy
+from .base import (
+    FLUSH_DELAY,
+    TURN_TIMEOUT,
+    UNANSWERED_MIN_PEOPLE,
+    BufferedStore,
+    CounterKey,
+    StorageError,
+    Unanswered,
+    day_of,
+    day_start,
+    describe,
+    lock_id,
+    log,
+)
+from .unanswered import UnansweredPolicy, Vocabulary
 
 T = TypeVar("T")
 
@@ -39,6 +56,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX unanswered_seen_first ON unanswered_seen (first)",
         "CREATE TABLE unanswered (text_hash TEXT PRIMARY KEY, text TEXT NOT NULL, count BIGINT NOT NULL,"
         " kept DOUBLE PRECISION NOT NULL, last DOUBLE PRECISION NOT NULL)",
+    ),
+    (  # 3: campaigns an operator declared (`hrbot link --declare`); any other is counted as "other"
+        "CREATE TABLE campaigns (name TEXT PRIMARY KEY, declared DOUBLE PRECISION NOT NULL)",
     ),
 )
 
@@ -66,7 +86,9 @@ def _rows_affected(status: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
-class PostgresStore:
+class PostgresStore(BufferedStore):
+    backend = "postgresql"
+
     def __init__(
         self,
         dsn: str,
@@ -78,17 +100,18 @@ class PostgresStore:
         command_timeout: float = 3.0,
         retry_interval: float = 1.0,
         unanswered_min_people: int = UNANSWERED_MIN_PEOPLE,
+        flush_delay: float | None = FLUSH_DELAY,
+        turn_timeout: float = TURN_TIMEOUT,
     ) -> None:
+        super().__init__(retry_interval, flush_delay)
         self._asyncpg = _import_asyncpg()
         self._dsn = dsn
         self._pool_options = {"min_size": min_size, "max_size": max_size, "timeout": connect_timeout, "command_timeout": command_timeout}
         self._pool: Any = None
         self._pool_lock = asyncio.Lock()
-        self._health = Health("postgresql", retry_interval)
-        self._pending: Counter[CounterKey] = Counter()
-        self._forget: set[str] = set()
         self._policy = UnansweredPolicy(pepper, unanswered_min_people)
-        self._closed = False
+        self.turn_timeout = turn_timeout
+        self._turn_con: contextvars.ContextVar[Any] = contextvars.ContextVar("hrbot_turn_connection", default=None)
 
     def __repr__(self) -> str:
         return "PostgresStore(<dsn hidden>)"
@@ -98,12 +121,9 @@ class PostgresStore:
     async def open(self) -> None:
         self._closed = False
         await self._run("open", _nothing, None)
+        await self._refresh_campaigns()
 
-    async def close(self) -> None:
-        await self.flush()
-        if self._pending:
-            log.warning("storage postgresql: %d counter increment(s) could not be written before closing", sum(self._pending.values()))
-        self._closed = True
+    async def _disconnect(self) -> None:
         async with self._pool_lock:
             pool, self._pool = self._pool, None
         if pool is not None:
@@ -127,11 +147,16 @@ class PostgresStore:
                 self._pool = pool
         return self._pool
 
-    async def _attempt(self, work: Callable[[Any], Awaitable[T]]) -> T:
+    async def _attempt(self, work: Callable[[Any], Awaitable[T]], session: bool) -> T:
+        held = self._turn_con.get() if session else None  # inside `turn_lock`: the connection holding the chat's lock
+        if held is not None and not held.is_closed():
+            return await work(held)
         pool = await self._get_pool()
         return await work(pool)
 
-    async def _run(self, operation: str, work: Callable[[Any], Awaitable[T]], default: T, *, read_only: bool = False) -> T:
+    async def _run(
+        self, operation: str, work: Callable[[Any], Awaitable[T]], default: T, *, read_only: bool = False, session: bool = False
+    ) -> T:
         """Run `work` with the pool; on any fault, retry once on fresh connections, then log once and degrade.
         A `read_only` success does not end a failure streak (a server may answer reads and refuse writes)."""
         if self._closed:
@@ -141,12 +166,12 @@ class PostgresStore:
             return default
         try:
             try:
-                result = await self._attempt(work)
+                result = await self._attempt(work, session)
             except TimeoutError:
                 raise  # waiting twice would only delay the reply
             except Exception:
                 await self._expire()  # e.g. the server restarted: every pooled connection is stale
-                result = await self._attempt(work)
+                result = await self._attempt(work, session)
         except Exception as exc:
             self._health.failed(operation, exc)
             await self._expire()
@@ -178,14 +203,14 @@ class PostgresStore:
             data = await pool.fetchval("SELECT data FROM sessions WHERE key = $1", key)
             return None if data is None else Session.from_json(data)
 
-        return await self._run("reading a session", work, None, read_only=True)
+        return await self._run("reading a session", work, None, read_only=True, session=True)
 
     async def save_session(self, key: str, session: Session) -> None:
         async def work(pool: Any) -> bool:
             await pool.execute(_UPSERT_SESSION, key, session.to_json(), time.time())
             return True
 
-        if await self._run("saving a session", work, False):
+        if await self._run("saving a session", work, False, session=True):
             self._forget.discard(key)
 
     async def delete_session(self, key: str) -> None:
@@ -193,7 +218,7 @@ class PostgresStore:
             await pool.execute("DELETE FROM sessions WHERE key = $1", key)
             return True
 
-        if await self._run("deleting a session", work, False):
+        if await self._run("deleting a session", work, False, session=True):
             self._forget.discard(key)
         else:
             self._forget.add(key)
@@ -211,19 +236,9 @@ class PostgresStore:
 
         return await self._run("sweeping old sessions", work, 0)
 
-    # --- counters ---------------------------------------------------------------------------------------
+    # --- counters and campaigns ------------------------------------------------------------------------
 
-    def count(self, key: CounterKey, n: int = 1) -> None:
-        self._pending[key] += n
-
-    async def flush(self) -> None:
-        if not self._pending and not self._forget:
-            return
-        batch, self._pending = self._pending, Counter()
-        forget = sorted(self._forget)
-        # Sorted rows: concurrent flushes from several workers lock counter rows in the same order (no deadlock).
-        rows = [(k.day, k.locale, k.target, k.campaign, n) for k, n in sorted(batch.items())]
-
+    async def _write_batch(self, rows: list[tuple[str, str, str, str, int]], forget: list[str]) -> bool:
         async def work(pool: Any) -> bool:
             async with pool.acquire() as con, con.transaction():
                 if rows:
@@ -232,10 +247,16 @@ class PostgresStore:
                     await con.execute("DELETE FROM sessions WHERE key = ANY($1::text[])", forget)
             return True
 
-        if await self._run("writing counters", work, False):
-            self._forget.difference_update(forget)
-        else:
-            self._pending.update(batch)
+        return await self._run("writing counters", work, False)
+
+    async def _read_campaigns(self, pool: Any) -> list[str]:
+        return [r[0] for r in await pool.fetch("SELECT name FROM campaigns")]
+
+    async def _insert_campaign(self, name: str) -> None:
+        await self._read("INSERT INTO campaigns (name, declared) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", name, time.time())
+
+    async def campaigns(self) -> list[str]:
+        return [r[0] for r in await self._read("SELECT name FROM campaigns ORDER BY name")]
 
     async def counters(self, since: str | None = None) -> list[tuple[CounterKey, int]]:
         await self.flush()
@@ -246,8 +267,8 @@ class PostgresStore:
 
     # --- unanswered questions ---------------------------------------------------------------------------
 
-    async def note_unanswered(self, pseudonym: str, text: str) -> None:
-        note = self._policy.note(pseudonym, text)
+    async def note_unanswered(self, pseudonym: str, text: str, vocabulary: Vocabulary = frozenset()) -> None:
+        note = await asyncio.to_thread(self._policy.note, pseudonym, text, vocabulary)  # may load word lists
         if note is None:
             return
         now = time.time()
@@ -297,6 +318,33 @@ class PostgresStore:
 
     async def renew_updates(self, owner: str, lease: float) -> None:
         await self._run("renewing update claims", lambda db: updates.postgres_renew(self, db, owner, lease), False)
+
+    # --- turns ------------------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _shared_turn_lock(self, key: str) -> AsyncIterator[None]:
+        """Other workers: `pg_advisory_lock` on one pooled connection, which this turn's session queries use.
+        If the server is down or the lock is not granted within `turn_timeout`, go on unlocked."""
+        stack = contextlib.AsyncExitStack()
+        con = None
+        if not self._closed and self._health.may_try():
+            try:
+                pool = await self._get_pool()
+                con = await stack.enter_async_context(pool.acquire(timeout=self.turn_timeout))
+                await con.execute("SELECT pg_advisory_lock($1)", lock_id(key), timeout=self.turn_timeout)
+            except Exception as exc:
+                self._health.failed("locking a conversation", exc)
+                con = None
+                with contextlib.suppress(Exception):
+                    await stack.aclose()
+        token = self._turn_con.set(con)
+        try:
+            yield
+        finally:
+            self._turn_con.reset(token)
+            if con is not None:
+                with contextlib.suppress(Exception):
+                    await stack.aclose()  # the pool resets the connection (pg_advisory_unlock_all) or closes it
 
 
 async def _nothing(pool: Any) -> None:

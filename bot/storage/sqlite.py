@@ -1,20 +1,31 @@
 """SQLite backend (the default): one file in WAL mode, one connection, a versioned schema.
 
 Per message: one query to read the session, one to write it. Counters are buffered in memory by `count()`
-and written in one transaction by `flush()`. Faults (locked, read-only or vanished file, disk errors) never
-reach the caller: see the contract in `base.py`.
+and written in one transaction by `flush()`, within a second. Faults (locked, read-only or vanished file,
+disk errors) never reach the caller: see the contract in `base.py`. Before each use of the connection two
+cheap checks run (a `stat` each):
+
+- the database file was deleted or replaced (its device and inode changed): say so once, reopen, which
+  recreates the file and its schema, instead of writing on into an unlinked file;
+- the `-shm` file (the WAL index SQLite maps into memory) shrank: touching the mapping would kill the
+  process with SIGBUS. Its size is restored if it can be; if not, the connection is left untouched (never
+  used or closed again) and the store degrades until it can be.
+
+Turns of one chat are serialised across processes by a byte-range lock (`fcntl`) at the pseudonym's
+offset in `<database>-turns`, an empty file.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import fcntl
 import logging
 import os
+import stat
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,8 +33,22 @@ import aiosqlite
 
 from ..session import Session
 from . import updates
-from .base import UNANSWERED_MIN_PEOPLE, CounterKey, Health, StorageError, Unanswered, describe, log
-from .unanswered import UnansweredPolicy
+from .base import (
+    FLUSH_DELAY,
+    TURN_TIMEOUT,
+    UNANSWERED_MIN_PEOPLE,
+    BufferedStore,
+    CounterKey,
+    KeyLocks,
+    StorageError,
+    Unanswered,
+    day_of,
+    day_start,
+    describe,
+    lock_id,
+    log,
+)
+from .unanswered import UnansweredPolicy, Vocabulary
 
 # aiosqlite's DEBUG lines quote every query with its parameters (pseudonyms, scrubbed texts): keep it quieter.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
@@ -45,6 +70,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE unanswered (text_hash TEXT PRIMARY KEY, text TEXT NOT NULL, count INTEGER NOT NULL,"
         " kept REAL NOT NULL, last REAL NOT NULL) WITHOUT ROWID",
     ),
+    (  # 3: campaigns an operator declared (`hrbot link --declare`); any other is counted as "other"
+        "CREATE TABLE campaigns (name TEXT PRIMARY KEY, declared REAL NOT NULL) WITHOUT ROWID",
+    ),
 )
 
 _UPSERT_SESSION = (
@@ -56,18 +84,13 @@ _UPSERT_COUNTER = (
     " ON CONFLICT (day, locale, target, campaign) DO UPDATE SET count = count + excluded.count"
 )
 _TRANSIENT = {"SQLITE_BUSY", "SQLITE_LOCKED"}  # the connection itself is fine: keep it
+_TURN_LOCKS: dict[str, KeyLocks] = {}  # database path -> this process's per-chat locks
+_TURN_FDS: dict[str, int] = {}  # lock file path -> its one descriptor in this process
 
 
-def day_start(day: str) -> float:
-    """Seconds since the epoch at 00:00 UTC of a YYYY-MM-DD day."""
-    return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
+class SQLiteStore(BufferedStore):
+    backend = "sqlite"
 
-
-def day_of(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-
-
-class SQLiteStore:
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -76,16 +99,22 @@ class SQLiteStore:
         busy_timeout: float = 0.25,
         retry_interval: float = 1.0,
         unanswered_min_people: int = UNANSWERED_MIN_PEOPLE,
+        flush_delay: float | None = FLUSH_DELAY,
+        turn_timeout: float = TURN_TIMEOUT,
     ) -> None:
+        super().__init__(retry_interval, flush_delay)
         self.path = Path(path)
         self.busy_timeout = busy_timeout
+        self.turn_timeout = turn_timeout
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
-        self._health = Health("sqlite", retry_interval)
-        self._pending: Counter[CounterKey] = Counter()
-        self._forget: set[str] = set()  # deletes that failed: retried on flush, and hidden from loads meanwhile
         self._policy = UnansweredPolicy(pepper, unanswered_min_people)
-        self._closed = False
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the file the connection has open
+        self._shm: tuple[int, int] | None = None  # (inode, largest size seen) of the -shm mapped by SQLite
+        self._wal_ino: int | None = None
+        self._abandoned: list[aiosqlite.Connection] = []
+        self._abandoned_shm = (0, 0)  # behind a shrunken -shm: closing them would fault
+        self._turns = _TURN_LOCKS.setdefault(os.path.realpath(self.path), KeyLocks())  # shared by this process's stores
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -96,14 +125,7 @@ class SQLiteStore:
         """Connect and migrate; on failure, log and carry on degraded (the next call tries again)."""
         self._closed = False
         await self._run("open", _nothing, None)
-
-    async def close(self) -> None:
-        await self.flush()
-        if self._pending:
-            log.warning("storage sqlite: %d counter increment(s) could not be written before closing", sum(self._pending.values()))
-        self._closed = True
-        async with self._lock:
-            await self._disconnect()
+        await self._refresh_campaigns()
 
     async def _connect(self) -> aiosqlite.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,17 +135,114 @@ class SQLiteStore:
         try:
             await db.executescript("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;")
             await migrate(db)
+            st = os.stat(self.path)
         except BaseException:
             with contextlib.suppress(Exception):
                 await db.close()
             raise
+        self._identity = (st.st_dev, st.st_ino)
+        self._shm = None
+        self._note_shm()
         return db
+
+    async def _release(self) -> None:
+        async with self._lock:  # not in the middle of a statement
+            await self._disconnect()
+            if self._abandoned:
+                try:
+                    await self._check_shm()  # restores the -shm if it can, then closes what was left behind
+                except OSError:
+                    log.warning("storage sqlite: the -shm file is still truncated; restore its size before the next start")
 
     async def _disconnect(self) -> None:
         db, self._db = self._db, None
+        self._identity = self._shm = None
         if db is not None:
             with contextlib.suppress(Exception):
                 await db.close()
+
+    def _shm_path(self) -> Path:
+        return self.path.with_name(self.path.name + "-shm")
+
+    def _note_shm(self) -> None:
+        """Remember the -shm SQLite has mapped, and the largest size it had (the mapping may reach that far),
+        and which -wal is this connection's."""
+        with contextlib.suppress(OSError):
+            self._wal_ino = os.stat(self.path.with_name(self.path.name + "-wal")).st_ino
+        with contextlib.suppress(OSError):
+            st = os.stat(self._shm_path())
+            if self._shm is None or self._shm[0] != st.st_ino:
+                self._shm = (st.st_ino, st.st_size)
+            else:
+                self._shm = (st.st_ino, max(self._shm[1], st.st_size))
+
+    async def _check_files(self) -> None:
+        """Before using the connection: is it still the file at `path`, and is its -shm safe to touch?
+        Raises an OSError for a -shm that cannot be made safe (the caller degrades)."""
+        await self._check_shm()
+        if self._db is None or self._identity is None:
+            return
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            what = "deleted"
+        except OSError:
+            return  # let SQLite report it
+        else:
+            if (st.st_dev, st.st_ino) == self._identity:
+                self._note_shm()
+                return
+            what = "replaced"
+        log.warning("storage sqlite: the database file was %s while open; reopening it (a new file starts empty)", what)
+        stale = [(self.path.name + "-wal", self._wal_ino), (self.path.name + "-shm", self._shm[0] if self._shm else None)]
+        await self._disconnect()  # the next statement reconnects, which creates the file and its schema
+        for name, inode in stale:  # SQLite keeps the old -wal of a moved file; the new file would replay its pages
+            other = self.path.with_name(name)
+            with contextlib.suppress(OSError):
+                if inode is not None and os.stat(other).st_ino == inode:
+                    other.unlink()
+
+    async def _check_shm(self) -> None:
+        if self._abandoned:  # a connection is still mapped to a -shm that shrank: connecting again would share it
+            if not self._restore_shm(*self._abandoned_shm):
+                raise OSError(errno.EIO, "the -shm file is still short")
+            for db in self._abandoned:  # safe to close now that the mapping is whole again
+                with contextlib.suppress(Exception):
+                    await db.close()
+            self._abandoned.clear()
+            return
+        if self._shm is None:
+            return
+        try:
+            st = os.stat(self._shm_path())
+        except OSError:
+            return  # gone: SQLite's mapping is of the unlinked file, still whole
+        inode, size = self._shm
+        if st.st_ino != inode or st.st_size >= size:
+            return
+        if not self._restore_shm(inode, size):
+            if self._db is not None:
+                self._abandoned.append(self._db)  # never touched again: any use, even close(), would fault
+                self._abandoned_shm = (inode, size)
+                self._db = None
+                self._identity = None
+            raise OSError(errno.EFBIG, "the -shm file shrank and cannot be restored")
+
+    def _restore_shm(self, inode: int, size: int) -> bool:
+        """Give a truncated -shm its size back (SQLite rebuilds a zeroed WAL index from the WAL, as for a
+        new -shm); True if it is whole."""
+        shm = self._shm_path()
+        try:
+            st = os.stat(shm)
+            if st.st_ino != inode or not stat.S_ISREG(st.st_mode):
+                return False
+            if st.st_size >= size:
+                return True
+            os.truncate(shm, size)
+        except OSError:
+            return False
+        log.warning("storage sqlite: the -shm file was truncated while open; its size is restored")
+        return True
 
     async def _run(self, operation: str, work: Callable[[aiosqlite.Connection], Awaitable[T]], default: T, *, read_only: bool = False) -> T:
         """Run `work` on a working connection; on any database fault, log once, degrade and return `default`.
@@ -135,6 +254,7 @@ class SQLiteStore:
             return default
         async with self._lock:
             try:
+                await self._check_files()
                 if self._db is None:
                     self._db = await self._connect()
                 result = await work(self._db)
@@ -151,6 +271,7 @@ class SQLiteStore:
         """A reporting query: raises StorageError (class and code only) instead of degrading."""
         async with self._lock:
             try:
+                await self._check_files()
                 if self._db is None:
                     self._db = await self._connect()
                 return list(await self._db.execute_fetchall(sql, params))
@@ -202,26 +323,23 @@ class SQLiteStore:
 
         return await self._run("sweeping old sessions", work, 0)
 
-    # --- counters ---------------------------------------------------------------------------------------
+    # --- counters and campaigns ------------------------------------------------------------------------
 
-    def count(self, key: CounterKey, n: int = 1) -> None:
-        self._pending[key] += n
-
-    async def flush(self) -> None:
-        if not self._pending and not self._forget:
-            return
-        batch, self._pending = self._pending, Counter()
-        forget = sorted(self._forget)
-        rows = [(k.day, k.locale, k.target, k.campaign, n) for k, n in sorted(batch.items())]
-
+    async def _write_batch(self, rows: list[tuple[str, str, str, str, int]], forget: list[str]) -> bool:
         async def work(db: aiosqlite.Connection) -> bool:
             await transaction(db, [(_UPSERT_COUNTER, rows), ("DELETE FROM sessions WHERE key = ?", [(k,) for k in forget])])
             return True
 
-        if await self._run("writing counters", work, False):
-            self._forget.difference_update(forget)
-        else:
-            self._pending.update(batch)  # keep them for the next flush
+        return await self._run("writing counters", work, False)
+
+    async def _read_campaigns(self, db: aiosqlite.Connection) -> list[str]:
+        return [name for (name,) in await db.execute_fetchall("SELECT name FROM campaigns")]
+
+    async def _insert_campaign(self, name: str) -> None:
+        await self._read("INSERT INTO campaigns (name, declared) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", (name, time.time()))
+
+    async def campaigns(self) -> list[str]:
+        return [name for (name,) in await self._read("SELECT name FROM campaigns ORDER BY name")]
 
     async def counters(self, since: str | None = None) -> list[tuple[CounterKey, int]]:
         await self.flush()
@@ -233,8 +351,8 @@ class SQLiteStore:
 
     # --- unanswered questions ---------------------------------------------------------------------------
 
-    async def note_unanswered(self, pseudonym: str, text: str) -> None:
-        note = self._policy.note(pseudonym, text)
+    async def note_unanswered(self, pseudonym: str, text: str, vocabulary: Vocabulary = frozenset()) -> None:
+        note = await asyncio.to_thread(self._policy.note, pseudonym, text, vocabulary)  # may load word lists
         if note is None:
             return
         now = time.time()
@@ -284,6 +402,51 @@ class SQLiteStore:
 
     async def renew_updates(self, owner: str, lease: float) -> None:
         await self._run("renewing update claims", lambda db: updates.sqlite_renew(self, db, owner, lease), False)
+
+    # --- turns ------------------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _shared_turn_lock(self, key: str) -> AsyncIterator[None]:
+        """Other processes on this file: a write lock on one byte of `<database>-turns` at the pseudonym's
+        offset (POSIX locks belong to the process, so this process's own turns are ordered by `turn_lock`).
+        Polled without blocking the loop; after `turn_timeout`, or if the file cannot be used, go on unlocked."""
+        offset = lock_id(key) & 0x3FFF_FFFF_FFFF  # below any off_t limit
+        fd = self._turn_file()
+        locked = False
+        if fd is not None:
+            deadline = time.monotonic() + self.turn_timeout
+            while True:
+                try:
+                    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+                    locked = True
+                    break
+                except (BlockingIOError, PermissionError):
+                    if time.monotonic() >= deadline:
+                        log.warning("storage sqlite: another process held a conversation for %.0f s; going on", self.turn_timeout)
+                        break
+                    await asyncio.sleep(0.002)
+                except OSError as exc:
+                    self._health.failed("locking a conversation", exc)
+                    break
+        try:
+            yield
+        finally:
+            if locked and fd is not None:
+                with contextlib.suppress(OSError):
+                    fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
+
+    def _turn_file(self) -> int | None:
+        """One descriptor per file and process, never closed: closing any descriptor of a file drops every
+        POSIX lock the process holds on it, other stores' included."""
+        name = os.path.realpath(self.path.with_name(self.path.name + "-turns"))
+        fd = _TURN_FDS.get(name)
+        if fd is None and not self._closed:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = _TURN_FDS[name] = os.open(name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError as exc:
+                self._health.failed("opening the conversation lock file", exc)
+        return fd
 
 
 async def _nothing(db: aiosqlite.Connection) -> None:

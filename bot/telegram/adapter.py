@@ -21,7 +21,6 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 
 from telegram import (
     BotCommand,
@@ -39,11 +38,11 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import HTTPXRequest
 
 from .. import metrics
+from ..conversation import Conversation
 from ..engine import Engine, Incoming, Reply
 from ..errors import frames
-from ..privacy import Pseudonymizer
 from ..session import Session
-from ..storage import CounterKey, Store
+from ..storage import Store
 from ..storage.updates import BUSY, DONE
 from . import render
 from .logs import PrivacyFilter, fields
@@ -156,8 +155,9 @@ class TelegramBot:
     def __init__(self, engine: Engine, store: Store, pepper: bytes, settings: Settings) -> None:
         self.engine = engine
         self.store = store
-        self.pseudonyms = Pseudonymizer(pepper)
         self.settings = settings
+        # the turn itself (pseudonym, session, engine, save or forget, counters) is the shared service's
+        self.conversation = Conversation(engine, store, pepper, channel="telegram", keep_unanswered=settings.keep_unanswered)
         self.webhook_secret = settings.secret_token or derived_webhook_secret(pepper)
         for handler in logging.getLogger().handlers:  # the derived secret is redacted like a configured one
             for found in handler.filters:
@@ -172,7 +172,6 @@ class TelegramBot:
         self._inflight: dict[int, asyncio.Task[str]] = {}
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._send_slots = asyncio.Semaphore(SEND_SLOTS)
-        self._heavy = ThreadPoolExecutor(2, thread_name_prefix="hrbot-engine")
 
     def _build(self) -> Application:
         s = self.settings
@@ -205,15 +204,11 @@ class TelegramBot:
             log.warning("setMyCommands failed", extra=fields(error=type(exc).__name__))
 
     async def shutdown(self) -> None:
-        self._heavy.shutdown(wait=False, cancel_futures=True)
         try:
             await self.seen_updates.flush()
         except Exception as exc:
             log.error("recording updates failed", extra=fields(error=type(exc).__name__))
-        try:
-            await self.store.flush()
-        finally:
-            await self.store.close()
+        await self.conversation.shutdown()  # flush counters, close the store
 
     async def keep_claims(self, stop: asyncio.Event) -> None:
         """Renew this process's claims on the updates it is handling, until `stop` is set."""
@@ -227,24 +222,9 @@ class TelegramBot:
                     log.error("renewing update claims failed", extra=fields(error=type(exc).__name__))
 
     async def maintain(self, stop: asyncio.Event) -> None:
-        """Flush counters and sweep idle sessions until `stop` is set; `shutdown` does the last flush.
-
-        Stopped by the event, never cancelled: a flush cut off mid-write would lose the counters it had
-        taken from the buffer (the store's own timeouts bound how long the write in progress takes)."""
-        last_sweep = time.monotonic()
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.flush_interval)
-            if stop.is_set():
-                return
-            try:
-                await self.store.flush()
-                if time.monotonic() - last_sweep >= self.settings.sweep_interval:
-                    last_sweep = time.monotonic()
-                    swept = await self.store.sweep(self.settings.session_ttl)
-                    log.info("sessions swept", extra=fields(count=swept))
-            except Exception as exc:  # a database hiccup must not end maintenance
-                log.error("store maintenance failed", extra=fields(error=type(exc).__name__))
+        """Flush counters and sweep idle sessions until `stop` is set (see `Conversation.maintain`)."""
+        s = self.settings
+        await self.conversation.maintain(stop, flush_interval=s.flush_interval, sweep_interval=s.sweep_interval, session_ttl=s.session_ttl)
 
     def command_list(self, locale: str) -> list[BotCommand]:
         content = self.engine.content
@@ -371,7 +351,7 @@ class TelegramBot:
                 reply = self.engine.notice("group_hint", Session(), hint)  # nothing stored for groups
                 if not await self.send(chat.id, reply, buttons=False, reply_to=message.message_id):
                     return False
-                self.count([reply])
+                self.conversation.count([reply])
             return True
         if chat.type != ChatType.PRIVATE:
             return True
@@ -392,53 +372,19 @@ class TelegramBot:
             return True
         return await self.converse(message.chat.id, Incoming(button=query.data, locale_hint=query.from_user.language_code))
 
-    async def think(self, incoming: Incoming, session: Session) -> list[Reply]:
-        """The engine's answer. A long text is matched in a worker thread so the event loop (every other
-        chat's replies, emergencies included) never waits for it; a short one costs well under a millisecond."""
-        if incoming.text is not None and len(incoming.text) > HEAVY_TEXT:
-            return await asyncio.get_running_loop().run_in_executor(self._heavy, self.engine.handle, incoming, session)
-        return self.engine.handle(incoming, session)
-
     async def converse(self, chat_id: int, incoming: Incoming | None, *, hint: str | None = None) -> bool:
         """One turn: load the session, let the engine answer (`None`: a non-text message), send; only once
-        every reply is delivered: save the session, count, note. Whether the replies were delivered."""
-        key = self.pseudonyms.key(chat_id)
-        try:
-            session = await self.store.load_session(key) or Session()
-        except Exception as exc:  # answer anyway (it may be an emergency), without the session
-            log.error("session load failed", extra=fields(error=type(exc).__name__))
-            session = Session()
-        replies = [self.engine.notice("not_text", session, hint)] if incoming is None else await self.think(incoming, session)
-        forget = any(r.kind == "forget" for r in replies)
-        if forget:  # deleted before saying so, whether or not the reply gets through
-            try:
-                await self.store.delete_session(key)
-            except Exception as exc:
-                log.error("session delete failed", extra=fields(error=type(exc).__name__))
-        urgent = any(r.emergency or r.kind == "emergency" for r in replies)
-        for reply in replies:
-            if not await self.send(chat_id, reply, urgent=urgent):
-                log.warning("reply not delivered; the conversation stays where it was", extra=fields(kind=reply.kind))
-                return False
-        if not forget:
-            try:
-                await self.store.save_session(key, session)
-            except Exception as exc:
-                log.error("session save failed", extra=fields(error=type(exc).__name__))
-        self.count(replies)
-        if self.settings.keep_unanswered and incoming is not None and incoming.text and replies and replies[-1].kind == "fallback":
-            try:  # the store scrubs it and keeps it only once several different people asked the same
-                await self.store.note_unanswered(key, incoming.text)
-            except Exception as exc:
-                log.error("noting an unanswered question failed", extra=fields(error=type(exc).__name__))
-        return True
+        every reply is delivered: save the session, count, note (`Conversation.turn`). Whether they were."""
 
-    def count(self, replies: list[Reply]) -> None:
-        metrics.replies(replies, self.engine.content.flows)
-        day = time.strftime("%Y-%m-%d", time.gmtime())
-        for reply in replies:
-            topic = "smalltalk" if reply.kind == "smalltalk" else reply.id or reply.kind  # small talk is never a topic
-            self.store.count(CounterKey(day, reply.locale, topic, reply.campaign or ""))
+        async def deliver(replies: list[Reply]) -> bool:
+            urgent = any(r.emergency or r.kind == "emergency" for r in replies)
+            for reply in replies:
+                if not await self.send(chat_id, reply, urgent=urgent):
+                    return False
+            return True
+
+        outcome = await self.conversation.turn(chat_id, incoming, hint=hint, deliver=deliver)
+        return outcome.delivered
 
     async def send(
         self, chat_id: int, reply: Reply, *, buttons: bool = True, reply_to: int | None = None, urgent: bool | None = None

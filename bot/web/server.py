@@ -164,7 +164,7 @@ def create_app(conversation: Conversation, settings: WebSettings | None = None) 
             return _error(429, "too many messages at once; wait a moment")
         hint = accept_language(request.headers.get("Accept-Language"), set(conversation.engine.content.locales))
         incoming = Incoming(text=text, locale_hint=hint) if text is not None else Incoming(button=button, locale_hint=hint)
-        replies = await conversation.turn(token, incoming, hint=hint)
+        replies = (await conversation.turn(token, incoming, hint=hint)).replies
         # an emergency reply comes first, whatever else this turn said
         ordered = sorted(replies, key=lambda r: not r.emergency)
         return web.json_response({"replies": [reply_json(r) for r in ordered]})
