@@ -555,3 +555,17 @@ def test_every_entry_reads_a_real_number_in_every_country(real_engine: Engine, r
                         continue
                     shown = real_engine.handle(Incoming(button=f"{kind}:{entry_id}"), session)[-1].text
                     assert "{emergency}" not in shown and number in shown, (locale, code, entry_id, kind)
+
+
+def test_no_words_that_assume_quitting_is_the_goal(real_content: Content) -> None:
+    """Issue 12, item 14: «срыв», «лекарство чистое» (ru) and «зрив» (uk) are gone from what the bot says;
+    people may still type them (they stay as phrasings and synonyms)."""
+    banned = {"ru": ("срыв", "сорвёшься", "сорвешься", "лекарство чистое"), "uk": ("зрив", "зірвешся")}
+    for code, words in banned.items():
+        pack = real_content.locales[code]
+        said = [e.answer + "\n" + (e.more or "") for e in pack.entries.values()]
+        said += [step.say.get(code, "") for flow in real_content.flows.values() for step in flow.steps.values()]
+        said += list(pack.strings.values())
+        for text in said:
+            low = text.lower()
+            assert not any(w in low for w in words), (code, text[:120])
