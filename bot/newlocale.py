@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .content.loader import LOCALE_RE, TRANSLATE_MARK
+from .content.collector import LOCALE_RE, TRANSLATE_MARK
 from .yamlsafe import load_yaml
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.content import load_content, loader, validate_content
+from bot.content import crosscheck, load_content, validate_content
 from bot.engine import Engine, Incoming
 from bot.errors import ContentError
 from bot.session import Session
@@ -202,9 +202,9 @@ def test_flow_without_a_title_in_every_locale(mini_tree: Path, monkeypatch: pyte
     rel = "dialogues/emergency-overdose.yaml"
     edit(mini_tree, rel, "title: {en: Overdose, ru: Передозировка}", "title: {en: Overdose}")
     instead = "cards and buttons name it by a first trigger, a button label or its id"
-    monkeypatch.setattr(loader, "FLOW_TITLE_REQUIRED", False)  # the warning it was before the flows had titles
+    monkeypatch.setattr(crosscheck, "FLOW_TITLE_REQUIRED", False)  # the warning it was before the flows had titles
     assert f"{rel}:2: warning: flow has no title for 'ru'; {instead}" in problems(mini_tree)
-    monkeypatch.setattr(loader, "FLOW_TITLE_REQUIRED", True)
+    monkeypatch.setattr(crosscheck, "FLOW_TITLE_REQUIRED", True)
     found = problems(mini_tree)
     assert f"{rel}:2: flow has no title for 'ru'; {instead}" in found
     edit(mini_tree, rel, "title: {en: Overdose}\n", "")
