@@ -141,6 +141,19 @@ class _LocaleIndex:
     general: tuple[tuple[str, ...], ...]
     urgent: tuple[tuple[str, ...], ...]
     stop_words: frozenset[str]  # typed words that leave a flow
+    # each trigger filed under its rarest stem: a message only tries the triggers of the stems it has
+    trigger_keys: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+
+
+def _trigger_keys(triggers: list[tuple[str, frozenset[str], float]]) -> dict[str, tuple[int, ...]]:
+    df: dict[str, int] = defaultdict(int)
+    for _, need, _ in triggers:
+        for stem in need:
+            df[stem] += 1
+    keys: dict[str, list[int]] = defaultdict(list)
+    for n, (_, need, _) in enumerate(triggers):
+        keys[min(need, key=lambda stem: (df[stem], stem))].append(n)
+    return {stem: tuple(ns) for stem, ns in keys.items()}
 
 
 class MatchIndex:
@@ -220,6 +233,7 @@ class MatchIndex:
             words("general"),
             words("urgent"),
             frozenset(" ".join(w) for w in words("stop")),
+            _trigger_keys(triggers),
         )
 
     def training_texts(self) -> list[tuple[str, str, str]]:
@@ -404,7 +418,8 @@ class MatchIndex:
         shares, and its signals, up to two), so a sign common to several emergencies does not decide which one.
         """
         fired: dict[str, list[tuple[frozenset[str], float]]] = defaultdict(list)
-        for fid, need, weight in li.triggers:
+        for n in sorted({n for stem in stems for n in li.trigger_keys.get(stem, ())}):  # the triggers' own order
+            fid, need, weight = li.triggers[n]
             if need <= stems:
                 fired[fid].append((need, weight))
         if not fired:
