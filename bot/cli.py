@@ -234,15 +234,17 @@ def cmd_web(args: argparse.Namespace) -> int:
 
         server = asyncio.create_task(serve(conversation, settings, ready=ready))
         waiter = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait({server, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({server, waiter}, return_when=asyncio.FIRST_COMPLETED)
         stop.set()
-        server.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await server
+        failure = server.exception() if server.done() and not server.cancelled() else None
+        if not server.done():
+            server.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await server
         await maintenance
         await conversation.shutdown()
-        if server in done and server.exception() is not None:
-            why = getattr(server.exception(), "strerror", None) or type(server.exception()).__name__
+        if failure is not None:  # e.g. the port is taken: one line, no traceback
+            why = getattr(failure, "strerror", None) or type(failure).__name__
             print(f"hrbot web: cannot listen on {args.listen}:{args.port}: {why}", file=sys.stderr)
             return 1
         return 0

@@ -170,3 +170,25 @@ async def test_nothing_typed_or_identifying_is_stored_or_logged(web: tuple, capl
     for word in [*secret_words, TOKEN, "15550123456", "127.0.0.1"]:
         assert word not in dump
         assert word not in caplog.text
+
+
+def test_a_taken_port_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "--content", str(root), "web", "--port", str(port), "--database", str(tmp_path / "w.db")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=root,
+        )
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.startswith("hrbot web:")]
+    assert lines and f"cannot listen on 127.0.0.1:{port}" in lines[0] and "Traceback" not in done.stderr
