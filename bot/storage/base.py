@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .. import metrics
 from ..errors import StorageError as StorageError  # defined with the other errors; imported from here too
 from ..session import Session
+from . import updates
 
 if TYPE_CHECKING:
     from .unanswered import Vocabulary
@@ -231,6 +232,7 @@ class BufferedStore:
     `_disconnect()` and `_shared_turn_lock(key)`."""
 
     backend = ""
+    update_queries: updates.Queries  # the backend's statements for seen update ids
 
     def __init__(self, retry_interval: float, flush_delay: float | None) -> None:
         self._health = Health(self.backend, retry_interval)
@@ -242,6 +244,23 @@ class BufferedStore:
         self._flush_sleeping = False
         self._campaigns = Campaigns()
         self._turns = KeyLocks()
+
+    # --- seen update ids (updates.py) ---------------------------------------------------------------------
+
+    async def claim_updates(self, update_ids: list[int], owner: str, lease: float) -> dict[int, str]:
+        default = dict.fromkeys(update_ids, updates.NEW)  # the database is down: answer (in-process dedup only)
+        q = self.update_queries
+        claimed: dict[int, str] = await self._run("claiming updates", lambda db: q.claim(self, db, update_ids, owner, lease), default)
+        return claimed
+
+    async def finish_updates(self, update_ids: list[int]) -> None:
+        await self._run("marking updates done", lambda db: self.update_queries.finish(self, db, update_ids), False)
+
+    async def release_update(self, update_id: int, owner: str) -> None:
+        await self._run("releasing an update", lambda db: self.update_queries.release(self, db, update_id, owner), False)
+
+    async def renew_updates(self, owner: str, lease: float) -> None:
+        await self._run("renewing update claims", lambda db: self.update_queries.renew(self, db, owner, lease), False)
 
     # --- counters ---------------------------------------------------------------------------------------
 

@@ -88,6 +88,7 @@ def _rows_affected(status: str) -> int:
 
 class PostgresStore(BufferedStore):
     backend = "postgresql"
+    update_queries = updates.POSTGRES
 
     def __init__(
         self,
@@ -303,21 +304,6 @@ class PostgresStore(BufferedStore):
             "SELECT text, count, kept, last FROM unanswered WHERE last >= $1 ORDER BY count DESC, text", day_start(since) if since else 0.0
         )
         return [Unanswered(r[0], int(r[1]), day_of(r[2]), day_of(r[3])) for r in rows]
-
-    # --- seen update ids (updates.py) ---------------------------------------------------------------------
-
-    async def claim_updates(self, update_ids: list[int], owner: str, lease: float) -> dict[int, str]:
-        default = dict.fromkeys(update_ids, updates.NEW)  # the database is down: answer (in-process dedup only)
-        return await self._run("claiming updates", lambda db: updates.postgres_claim(self, db, update_ids, owner, lease), default)
-
-    async def finish_updates(self, update_ids: list[int]) -> None:
-        await self._run("marking updates done", lambda db: updates.postgres_finish(self, db, update_ids), False)
-
-    async def release_update(self, update_id: int, owner: str) -> None:
-        await self._run("releasing an update", lambda db: updates.postgres_release(self, db, update_id, owner), False)
-
-    async def renew_updates(self, owner: str, lease: float) -> None:
-        await self._run("renewing update claims", lambda db: updates.postgres_renew(self, db, owner, lease), False)
 
     # --- turns ------------------------------------------------------------------------------------------
 

@@ -90,6 +90,7 @@ _TURN_FDS: dict[str, int] = {}  # lock file path -> its one descriptor in this p
 
 class SQLiteStore(BufferedStore):
     backend = "sqlite"
+    update_queries = updates.SQLITE
 
     def __init__(
         self,
@@ -387,21 +388,6 @@ class SQLiteStore(BufferedStore):
             (day_start(since) if since else 0.0,),
         )
         return [Unanswered(text, count, day_of(kept), day_of(last)) for text, count, kept, last in rows]
-
-    # --- seen update ids (updates.py) ---------------------------------------------------------------------
-
-    async def claim_updates(self, update_ids: list[int], owner: str, lease: float) -> dict[int, str]:
-        default = dict.fromkeys(update_ids, updates.NEW)  # the database is down: answer (in-process dedup only)
-        return await self._run("claiming updates", lambda db: updates.sqlite_claim(self, db, update_ids, owner, lease), default)
-
-    async def finish_updates(self, update_ids: list[int]) -> None:
-        await self._run("marking updates done", lambda db: updates.sqlite_finish(self, db, update_ids), False)
-
-    async def release_update(self, update_id: int, owner: str) -> None:
-        await self._run("releasing an update", lambda db: updates.sqlite_release(self, db, update_id, owner), False)
-
-    async def renew_updates(self, owner: str, lease: float) -> None:
-        await self._run("renewing update claims", lambda db: updates.sqlite_renew(self, db, owner, lease), False)
 
     # --- turns ------------------------------------------------------------------------------------------
 

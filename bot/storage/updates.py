@@ -11,6 +11,8 @@ be taken over. The table is created on first use, outside the versioned migratio
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 NEW, DONE, BUSY = "new", "done", "busy"
@@ -168,3 +170,17 @@ class MemoryUpdates:
                 del self.rows[key]
             elif who == owner:
                 self.rows[key] = (who, now + lease)
+
+
+@dataclass(frozen=True, slots=True)
+class Queries:
+    """One backend's statements for the seen-update table, called as `fn(store, connection, ...)`."""
+
+    claim: Callable[..., Awaitable[dict[int, str]]]
+    finish: Callable[..., Awaitable[bool]]
+    release: Callable[..., Awaitable[bool]]
+    renew: Callable[..., Awaitable[bool]]
+
+
+SQLITE = Queries(sqlite_claim, sqlite_finish, sqlite_release, sqlite_renew)
+POSTGRES = Queries(postgres_claim, postgres_finish, postgres_release, postgres_renew)
