@@ -35,6 +35,16 @@ def _engine(args: argparse.Namespace):  # -> Engine, imported lazily so `--help`
     return Engine(load_content(Path(args.content)))
 
 
+def _serving(args: argparse.Namespace, database: str) -> tuple[Any, bytes, Any]:
+    """What a serving command needs: the engine, the pepper next to the database, the store (not yet open).
+    Raises ConfigError (one line) for a bad pepper or database setting."""
+    from .privacy import load_pepper
+    from .storage import open_store, pepper_path_for
+
+    pepper = load_pepper(path=pepper_path_for(database))
+    return _engine(args), pepper, open_store(database, pepper=pepper)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from .content import validate_content
 
@@ -165,9 +175,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"hrbot run: {exc}", file=sys.stderr)
         return 2
     from . import metrics
-    from .privacy import load_pepper
     from .reload import ContentReloader
-    from .storage import open_store, pepper_path_for
     from .telegram import TelegramBot, run, setup_logging
 
     setup_logging(settings.log_level, secrets=[settings.token, settings.secret_token or ""])
@@ -181,9 +189,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 1
     try:
         try:
-            engine = _engine(args)
-            pepper = load_pepper(path=pepper_path_for(settings.database))
-            store = open_store(settings.database, pepper=pepper)
+            engine, pepper, store = _serving(args, settings.database)
         except ConfigError as exc:
             print(f"hrbot run: {exc}", file=sys.stderr)
             return 2
@@ -203,17 +209,13 @@ def cmd_web(args: argparse.Namespace) -> int:
     import signal
 
     from .conversation import Conversation
-    from .privacy import load_pepper
-    from .storage import open_store, pepper_path_for
     from .telegram import setup_logging
     from .web import WebSettings, serve
 
     setup_logging(args.log_level)
     settings = WebSettings(listen=args.listen, port=args.port, frame_ancestors=args.frame_ancestors)
     try:
-        engine = _engine(args)
-        pepper = load_pepper(path=pepper_path_for(args.database))
-        store = open_store(args.database, pepper=pepper)
+        engine, pepper, store = _serving(args, args.database)
     except ConfigError as exc:
         print(f"hrbot web: {exc}", file=sys.stderr)
         return 2
