@@ -123,6 +123,10 @@ def test_eval_cross_validation_prints_the_figures(capsys: pytest.CaptureFixture[
     assert code == 0, err
     assert "2-fold cross-validation" in out and "accuracy overall" in out and "emergency recall en" in out
     assert "fold 2/2" in err
+    assert "inside long messages" not in out
+    code, out, err = run(capsys, monkeypatch, ["--content", mini, "eval", "--cv", "2", "--long", "--min-emergency-recall", "0"])
+    assert code == 0, err
+    assert out.count("accuracy overall") == 2 and "the same phrasings inside long messages" in out
     code, _, err = run(capsys, monkeypatch, ["--content", mini, "eval"])
     assert code == 2 and "--cv" in err
 

@@ -192,3 +192,68 @@ def test_an_emergency_inside_a_long_message_still_comes_first(real_engine: Engin
     )
     reply = say(real_engine, Session(), text)
     assert reply.emergency and reply.kind == "emergency"
+
+
+# --- long messages --------------------------------------------------------------------------------------
+
+
+def test_a_common_word_is_not_corrected_into_an_emergency(real_engine: Engine) -> None:
+    # "confusing" is a word, not a typo of "convulsing"; "breathng" still is one
+    index = real_engine.bundle.index
+    assert index.classify("i tried searching but the answers were confusing", default_locale="en").kind != "emergency"
+    assert index.classify("hes not breathng", default_locale="en").kind == "emergency"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("sorry in advance, this might be a long one", "en"),
+        ("заранее извиняюсь, будет много текста", "ru"),
+        ("наперед перепрошую, буде багато тексту", "uk"),
+    ],
+)
+def test_a_sentence_of_background_alone_is_no_topic(real_engine: Engine, text: str, locale: str) -> None:
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind == "fallback", got
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "want"),
+    [
+        (
+            "hi, first time here. i'm 27 and i work in a warehouse, we have random tests. "
+            "i smoked a joint at a barbecue on saturday and there is a test at work on thursday. "
+            "will weed show up on a urine test by then?",
+            "en",
+            "drug-tests",
+        ),
+        (
+            "здравствуйте, пишу первый раз. сыну 16, нашла у него в куртке пакетик с травой. "
+            "ругаться не хочу, хочу понять чем это ему грозит для здоровья.",
+            "ru",
+            "cannabis",
+        ),
+    ],
+)
+def test_the_question_is_found_inside_a_long_message(real_engine: Engine, text: str, locale: str, want: str) -> None:
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert (got.kind, got.id) == ("answer", want), got
+
+
+def test_words_of_two_sentences_make_no_emergency_sign(real_engine: Engine) -> None:
+    # "die" in one sentence and "want" in another are not "want to die"
+    index = real_engine.bundle.index
+    text = "can you die from coke the first time. we go out on saturday. i just want to be careful"
+    assert index.classify(text, default_locale="en").kind != "emergency"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("sorry for the long text, i never write to bots. we were at a house party. my friend is blue and not breathing", "en"),
+        ("извините что пишу сюда, мы у друга дома после клуба. он не дышит и весь синий", "ru"),
+    ],
+)
+def test_an_emergency_in_any_sentence_of_a_long_message_wins(real_engine: Engine, text: str, locale: str) -> None:
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind == "emergency", got

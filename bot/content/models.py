@@ -135,6 +135,8 @@ class LocalePack:
     smalltalk: Mapping[str, SmallTalk] = field(default_factory=dict)
     # matching.yaml `words`: mixing, connectors, contrast, general, urgent, stop -> phrases (see MATCH_WORDS)
     match_words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # matching.yaml `background`: sentences with no question in them, learned as "no topic"
+    background: tuple[str, ...] = ()
 
 
 MATCH_WORDS = ("mixing", "connectors", "contrast", "general", "urgent", "stop")

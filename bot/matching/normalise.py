@@ -51,9 +51,16 @@ class Analyzer:
     """
 
     def __init__(
-        self, code: str, stopwords: Iterable[str], synonyms: Mapping[str, Iterable[str]], lemmas: Mapping[str, str] | None = None
+        self,
+        code: str,
+        stopwords: Iterable[str],
+        synonyms: Mapping[str, Iterable[str]],
+        lemmas: Mapping[str, str] | None = None,
+        common: Iterable[str] = (),
     ) -> None:
+        """`common`: words of the language that are never taken for a typo of a content word."""
         self.code = code
+        self.common = frozenset(common)
         algo = _STEMMERS.get(code)
         self._morphology = code in _MORPHOLOGY  # the dictionary loads on the first word no cache knows (0.1 s each)
         self._stemmer = snowballstemmer.stemmer(algo) if algo and not self._morphology else None
@@ -128,7 +135,7 @@ class Analyzer:
 
     def _correct_uncached(self, token: str) -> str:
         bucket = self._by_initial.get(token[:1])
-        if len(token) < 4 or token in self.vocabulary or token.isdigit() or not bucket:
+        if len(token) < 4 or token in self.vocabulary or token in self.common or token.isdigit() or not bucket:
             return token
         cutoff = 86 if len(token) <= 5 else 80
         best = process.extractOne(token, bucket, scorer=fuzz.ratio, score_cutoff=cutoff)

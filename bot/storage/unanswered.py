@@ -24,6 +24,7 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from .. import wordlists
 from .base import UNANSWERED_MIN_PEOPLE, UNANSWERED_TTL_SECONDS
 
 MAX_CHARS = 200
@@ -55,23 +56,14 @@ _DIGITS = re.compile(r"\d+")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
-@functools.cache
 def common_words() -> frozenset[str]:
-    """The words of Zipf frequency >= COMMON_ZIPF in any of COMMON_LANGUAGES (about 60,000, a few MB).
-    wordfreq's full lists (~200 MB) are read once and let go; loading takes about a second."""
-    try:
-        import wordfreq
-    except ImportError:
-        log.warning("storage: wordfreq is not installed; unanswered questions are kept only if made of content words")
-        return frozenset()
-    words: set[str] = set()
-    buckets = round((9 - COMMON_ZIPF) * 100)  # bucket i holds the words of Zipf frequency 9 - i/100
-    for lang in COMMON_LANGUAGES:
-        for bucket in wordfreq.get_frequency_list(lang)[: buckets + 1]:
-            words.update(bucket)
-    wordfreq.get_frequency_list.cache_clear()
-    wordfreq.get_frequency_dict.cache_clear()
-    return frozenset(words)
+    """The words of Zipf frequency >= COMMON_ZIPF in any of COMMON_LANGUAGES (about 60,000, a few MB)."""
+    return _common_words()
+
+
+@functools.cache
+def _common_words() -> frozenset[str]:
+    return frozenset().union(*(wordlists.common_words(lang, COMMON_ZIPF) for lang in COMMON_LANGUAGES))
 
 
 def is_common(word: str) -> bool:
