@@ -257,3 +257,18 @@ def test_words_of_two_sentences_make_no_emergency_sign(real_engine: Engine) -> N
 def test_an_emergency_in_any_sentence_of_a_long_message_wins(real_engine: Engine, text: str, locale: str) -> None:
     got = real_engine.bundle.index.classify(text, default_locale=locale)
     assert got.kind == "emergency", got
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("thinking about changing my job", "en"),  # "chang" was a cocaine alias
+        ("we just want to fit in at school", "en"),  # "fit" alone is no seizure
+        ("сколько наркотиков в среднем ловят на таможне", "ru"),  # "наркотики" is not cannabis
+        ("на вечеринке было весело", "ru"),  # «туси» made every party 2C-B
+    ],
+)
+def test_an_everyday_word_is_no_substance_and_no_emergency(real_engine: Engine, text: str, locale: str) -> None:
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind != "emergency" and not got.substances, got
+    assert not real_engine.bundle.index.substances(text, locale), text

@@ -196,6 +196,9 @@ class MatchIndex:
             )
             for code in content.locales
         }
+        # a reading's share of known words counts the common words of its own language only: a Ukrainian word
+        # is not corrected in a Russian reading, but it does not make the message Russian either ("бувай")
+        self.own_common = {code: common.get(code, frozenset()) for code in content.locales}
         self.kinds: dict[str, str] = {label: label.split(":", 1)[0] for label, _, _ in texts}
         self.model = Model.train(list(self.kinds), key, lambda: self._examples(texts), cache=cache)
         if cache and lemmas is None:
@@ -330,7 +333,7 @@ class MatchIndex:
             tokens = tuple(translit.to_cyrillic(t, code) for t in tokens)
         words, stems = li.analyzer.analyse_tokens(tokens)
         # the share of the message this language knows, typos corrected (stop words are known words)
-        vocabulary, common = li.analyzer.vocabulary, li.analyzer.common
+        vocabulary, common = li.analyzer.vocabulary, self.own_common.get(code, frozenset())
         known = sum(w in vocabulary or w in common for w in words) + len(tokens) - len(words)
         share = known / len(tokens) if tokens else 0.0
         return Reading(code, tokens, words, stems, tuple(self._substances(li, stems)), as_translit, share)
