@@ -959,3 +959,13 @@ async def test_turn_lock_never_raises_when_the_database_is_unusable(tmp_path: Pa
     assert ran[0] == "sqlite"
     assert all("secret" not in w for w in warnings_of(caplog))
     assert any("locking a conversation" in w or "opening the conversation lock file" in w for w in warnings_of(caplog))
+
+
+def test_a_session_keeps_every_field_through_json() -> None:
+    """to_json lists the fields itself (asdict is slow on the hot path): a new field must be listed there too."""
+    import dataclasses
+    import json
+
+    session = Session(locale="uk", last_locale="ru", country="ua", flow="combo", step="second", vars={"first": "mdma"})
+    assert set(json.loads(session.to_json())) == {f.name for f in dataclasses.fields(Session)}
+    assert Session.from_json(session.to_json()) == session

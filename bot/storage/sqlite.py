@@ -2,8 +2,8 @@
 
 Per message: one query to read the session, one to write it; the loads (and the saves) of everyone whose
 turn came while the previous batch was at the database go together in one statement (`Gather`), so the
-round trips to the database thread do not grow with the people in flight. Counters are buffered in memory by `count()`
-and written in one transaction by `flush()`, within a second. Faults (locked, read-only or vanished file,
+round trips to the database thread do not grow with the people in flight. Counters are buffered in memory
+by `count()` and written in one transaction by `flush()`, within a second. Faults (locked, read-only or vanished file,
 disk errors) never reach the caller: see the contract in `base.py`. Before each use of the connection two
 cheap checks run (a `stat` each):
 
@@ -119,6 +119,10 @@ class SQLiteStore(BufferedStore):
         self._abandoned: list[aiosqlite.Connection] = []
         self._abandoned_shm = (0, 0)  # behind a shrunken -shm: closing them would fault
         self._turns = _TURN_LOCKS.setdefault(os.path.realpath(self.path), KeyLocks())  # shared by this process's stores
+        # the paths looked at on every batch and turn, worked out once
+        self._shm_file = self.path.with_name(self.path.name + "-shm")
+        self._wal_file = self.path.with_name(self.path.name + "-wal")
+        self._turns_file = os.path.realpath(self.path.with_name(self.path.name + "-turns"))
         self._loads: Gather[str, Session | None] = Gather(self._load_many)
         self._saves: Gather[tuple[str, str], bool] = Gather(self._save_many)
 
@@ -168,13 +172,13 @@ class SQLiteStore(BufferedStore):
                 await db.close()
 
     def _shm_path(self) -> Path:
-        return self.path.with_name(self.path.name + "-shm")
+        return self._shm_file
 
     def _note_shm(self) -> None:
         """Remember the -shm SQLite has mapped, and the largest size it had (the mapping may reach that far),
         and which -wal is this connection's."""
         with contextlib.suppress(OSError):
-            self._wal_ino = os.stat(self.path.with_name(self.path.name + "-wal")).st_ino
+            self._wal_ino = os.stat(self._wal_file).st_ino
         with contextlib.suppress(OSError):
             st = os.stat(self._shm_path())
             if self._shm is None or self._shm[0] != st.st_ino:
@@ -453,7 +457,7 @@ class SQLiteStore(BufferedStore):
     def _turn_file(self) -> int | None:
         """One descriptor per file and process, never closed: closing any descriptor of a file drops every
         POSIX lock the process holds on it, other stores' included."""
-        name = os.path.realpath(self.path.with_name(self.path.name + "-turns"))
+        name = self._turns_file
         fd = _TURN_FDS.get(name)
         if fd is None and not self._closed:
             try:

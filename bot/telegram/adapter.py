@@ -331,8 +331,10 @@ class TelegramBot:
             delivered = await self.on_message(update.message)
         else:
             return True  # edited messages, channel posts, ...: not for us
-        metrics.update(kind, time.perf_counter() - started)
-        log.debug("update handled", extra=fields(update=kind, ms=round((time.perf_counter() - started) * 1000, 2)))
+        seconds = time.perf_counter() - started
+        metrics.update(kind, seconds)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("update handled", extra=fields(update=kind, ms=round(seconds * 1000, 2)))
         return delivered
 
     async def on_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE | BaseException) -> None:
