@@ -225,9 +225,14 @@ class Gather(Generic[ItemT, ResultT]):
             try:
                 results = await self._run([item for item, _ in batch])
             except BaseException as exc:  # the backends degrade rather than raise; whatever it is, every caller hears of it
+                if not isinstance(exc, Exception):  # the worker was cancelled (the loop is closing): so are the callers
+                    batch, self._items = batch + self._items, []
                 for _, future in batch:
                     if not future.done():
-                        future.set_exception(exc if isinstance(exc, Exception) else asyncio.CancelledError())
+                        if isinstance(exc, Exception):
+                            future.set_exception(exc)
+                        else:
+                            future.cancel()
                 if not isinstance(exc, Exception):
                     raise
                 continue
