@@ -15,6 +15,7 @@ of its own: `write` bounds the whole call on top of the others. Other transport 
 from __future__ import annotations
 
 import json
+import ssl
 from typing import Any
 
 import aiohttp
@@ -23,6 +24,15 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _JSON = {"Content-Type": "application/json"}
+
+
+def _tls() -> ssl.SSLContext:
+    """The certificates httpx (PTB's default) trusts: certifi's, installed with httpx; else the system's."""
+    try:
+        import certifi
+    except ImportError:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 class AiohttpRequest(BaseRequest):
@@ -48,7 +58,7 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             # trust_env: HTTPS_PROXY and friends are honoured, as httpx does by default
-            connector = aiohttp.TCPConnector(limit=self.pool_size, limit_per_host=self.pool_size)
+            connector = aiohttp.TCPConnector(limit=self.pool_size, limit_per_host=self.pool_size, ssl=_tls())
             self._session = aiohttp.ClientSession(
                 connector=connector, trust_env=True, headers={"User-Agent": self.USER_AGENT}, json_serialize=json.dumps
             )
