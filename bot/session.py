@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass(slots=True)
@@ -16,7 +16,8 @@ class Session:
     vars: dict[str, str] = field(default_factory=dict)  # canonical ids only (e.g. substances), never user text
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)
+        fields = {"locale": self.locale, "last_locale": self.last_locale, "country": self.country, "flow": self.flow, "step": self.step}
+        return json.dumps({**fields, "vars": self.vars}, separators=(",", ":"), sort_keys=True)  # asdict() deep-copies: slower
 
     @classmethod
     def from_json(cls, raw: str | bytes | None) -> Session:

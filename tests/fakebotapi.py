@@ -1,6 +1,7 @@
 """A local fake Telegram Bot API server (aiohttp, 127.0.0.1, port 0) and update factories.
 
-The real python-telegram-bot Application talks to it through `--api-url` (its real HTTP layer, httpx).
+The real python-telegram-bot Application talks to it through `--api-url` (its real HTTP layer: the bot's
+aiohttp one, or PTB's default httpx for the echo bot of the benchmark).
 It serves queued updates on getUpdates (long polling with a short cap), answers the methods the bot uses,
 records every call in order (`calls`), and can fail the next N calls of a method: an HTTP error (429 with
 retry_after, 500), a call held unanswered (past the client's read timeout, or until the test releases it),

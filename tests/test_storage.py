@@ -361,6 +361,28 @@ async def test_sqlite_unopenable_file_degrades_and_recovers(db_path: Path, caplo
     await store.close()
 
 
+async def test_sqlite_gathered_loads_and_saves_answer_each_caller(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Loads (and saves) made while the previous batch is at the database go in one statement: each caller
+    still gets its own session, a caller that gives up does not disturb the others, and a batch that fails
+    degrades every save in it with one warning."""
+    store = SQLiteStore(db_path, busy_timeout=0.05, retry_interval=0)
+    await asyncio.gather(*(store.save_session(f"k{i}", Session(step=str(i))) for i in range(40)))
+    loads = [asyncio.ensure_future(store.load_session(f"k{i}")) for i in range(40)]
+    loads[7].cancel()
+    found = await asyncio.gather(*loads, return_exceptions=True)
+    assert isinstance(found[7], asyncio.CancelledError)
+    assert [s.step if isinstance(s, Session) else None for s in found] == [None if i == 7 else str(i) for i in range(40)]
+    other = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")  # another process holds the write lock: the whole batch is dropped
+        await asyncio.gather(*(store.save_session(f"k{i}", Session(step="new")) for i in range(10)))
+        assert len(warnings_of(caplog)) == 1
+    finally:
+        other.close()
+    assert [s.step for s in await asyncio.gather(*(store.load_session(f"k{i}") for i in range(10))) if s] == [str(i) for i in range(10)]
+    await store.close()
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through chmod 0444; see the 'full' and 'directory' tests")
 async def test_sqlite_read_only_file_degrades_and_recovers(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     store = SQLiteStore(db_path, retry_interval=0)
@@ -937,3 +959,13 @@ async def test_turn_lock_never_raises_when_the_database_is_unusable(tmp_path: Pa
     assert ran[0] == "sqlite"
     assert all("secret" not in w for w in warnings_of(caplog))
     assert any("locking a conversation" in w or "opening the conversation lock file" in w for w in warnings_of(caplog))
+
+
+def test_a_session_keeps_every_field_through_json() -> None:
+    """to_json lists the fields itself (asdict is slow on the hot path): a new field must be listed there too."""
+    import dataclasses
+    import json
+
+    session = Session(locale="uk", last_locale="ru", country="ua", flow="combo", step="second", vars={"first": "mdma"})
+    assert set(json.loads(session.to_json())) == {f.name for f in dataclasses.fields(Session)}
+    assert Session.from_json(session.to_json()) == session

@@ -17,11 +17,11 @@ import logging
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from .. import metrics
 from ..errors import StorageError as StorageError  # defined with the other errors; imported from here too
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from .unanswered import Vocabulary
 
 log = logging.getLogger("hrbot.storage")
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
 
 UNANSWERED_MIN_PEOPLE = 3  # k: how many different pseudonyms must send the same scrubbed text
 UNANSWERED_TTL_SECONDS = 30 * 24 * 3600
@@ -197,6 +199,46 @@ class KeyLocks:
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+class Gather(Generic[ItemT, ResultT]):
+    """Calls of one kind made while the previous batch is at the database, answered together by one call of
+    `run(items) -> results` (in the same order). SQLite serves one statement at a time through one thread:
+    32 people's session loads then cost one round trip, not 32, and each caller still waits for its own
+    result (a save is on disk when `ask` returns, as before)."""
+
+    def __init__(self, run: Callable[[list[ItemT]], Awaitable[list[ResultT]]]) -> None:
+        self._run = run
+        self._items: list[tuple[ItemT, asyncio.Future[ResultT]]] = []
+        self._worker: asyncio.Task[None] | None = None
+
+    async def ask(self, item: ItemT) -> ResultT:
+        future: asyncio.Future[ResultT] = asyncio.get_running_loop().create_future()
+        self._items.append((item, future))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.ensure_future(self._work())
+        return await future
+
+    async def _work(self) -> None:
+        while self._items:
+            batch, self._items = self._items, []
+            try:
+                results = await self._run([item for item, _ in batch])
+            except BaseException as exc:  # the backends degrade rather than raise; whatever it is, every caller hears of it
+                if not isinstance(exc, Exception):  # the worker was cancelled (the loop is closing): so are the callers
+                    batch, self._items = batch + self._items, []
+                for _, future in batch:
+                    if not future.done():
+                        if isinstance(exc, Exception):
+                            future.set_exception(exc)
+                        else:
+                            future.cancel()
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():  # its caller was cancelled meanwhile
+                    future.set_result(result)
 
 
 class Campaigns:

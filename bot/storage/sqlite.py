@@ -1,7 +1,9 @@
 """SQLite backend (the default): one file in WAL mode, one connection, a versioned schema.
 
-Per message: one query to read the session, one to write it. Counters are buffered in memory by `count()`
-and written in one transaction by `flush()`, within a second. Faults (locked, read-only or vanished file,
+Per message: one query to read the session, one to write it; the loads (and the saves) of everyone whose
+turn came while the previous batch was at the database go together in one statement (`Gather`), so the
+round trips to the database thread do not grow with the people in flight. Counters are buffered in memory
+by `count()` and written in one transaction by `flush()`, within a second. Faults (locked, read-only or vanished file,
 disk errors) never reach the caller: see the contract in `base.py`. Before each use of the connection two
 cheap checks run (a `stat` each):
 
@@ -39,6 +41,7 @@ from .base import (
     UNANSWERED_MIN_PEOPLE,
     BufferedStore,
     CounterKey,
+    Gather,
     KeyLocks,
     StorageError,
     Unanswered,
@@ -75,8 +78,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 
-_UPSERT_SESSION = (
-    "INSERT INTO sessions (key, data, updated) VALUES (?, ?, ?)"
+_UPSERT_SESSIONS = (
+    "INSERT INTO sessions (key, data, updated) VALUES {values}"
     " ON CONFLICT (key) DO UPDATE SET data = excluded.data, updated = excluded.updated"
 )
 _UPSERT_COUNTER = (
@@ -116,6 +119,12 @@ class SQLiteStore(BufferedStore):
         self._abandoned: list[aiosqlite.Connection] = []
         self._abandoned_shm = (0, 0)  # behind a shrunken -shm: closing them would fault
         self._turns = _TURN_LOCKS.setdefault(os.path.realpath(self.path), KeyLocks())  # shared by this process's stores
+        # the paths looked at on every batch and turn, worked out once
+        self._shm_file = self.path.with_name(self.path.name + "-shm")
+        self._wal_file = self.path.with_name(self.path.name + "-wal")
+        self._turns_file = os.path.realpath(self.path.with_name(self.path.name + "-turns"))
+        self._loads: Gather[str, Session | None] = Gather(self._load_many)
+        self._saves: Gather[tuple[str, str], bool] = Gather(self._save_many)
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -171,13 +180,13 @@ class SQLiteStore(BufferedStore):
                 await db.close()
 
     def _shm_path(self) -> Path:
-        return self.path.with_name(self.path.name + "-shm")
+        return self._shm_file
 
     def _note_shm(self) -> None:
         """Remember the -shm SQLite has mapped, and the largest size it had (the mapping may reach that far),
         and which -wal is this connection's."""
         with contextlib.suppress(OSError):
-            self._wal_ino = os.stat(self.path.with_name(self.path.name + "-wal")).st_ino
+            self._wal_ino = os.stat(self._wal_file).st_ino
         with contextlib.suppress(OSError):
             st = os.stat(self._shm_path())
             if self._shm is None or self._shm[0] != st.st_ino:
@@ -293,22 +302,46 @@ class SQLiteStore(BufferedStore):
     async def load_session(self, key: str) -> Session | None:
         if key in self._forget:
             return None
+        return await self._loads.ask(key)
 
-        async def work(db: aiosqlite.Connection) -> Session | None:
-            rows = await db.execute_fetchall("SELECT data FROM sessions WHERE key = ?", (key,))
-            for (data,) in rows:
-                return Session.from_json(data)
-            return None
+    async def _load_many(self, keys: list[str]) -> list[Session | None]:
+        """The sessions of everyone whose load waited for the previous batch: one statement per 500 keys."""
+        unique = list(dict.fromkeys(keys))
 
-        return await self._run("reading a session", work, None, read_only=True)
+        async def work(db: aiosqlite.Connection) -> dict[str, str]:
+            found: dict[str, str] = {}
+            for at in range(0, len(unique), updates.CHUNK):
+                chunk = unique[at : at + updates.CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                for key, data in await db.execute_fetchall(f"SELECT key, data FROM sessions WHERE key IN ({marks})", chunk):
+                    found[key] = data
+            return found
+
+        found = await self._run("reading a session", work, None, read_only=True)
+        if found is None:
+            return [None] * len(keys)
+        return [Session.from_json(found[k]) if k in found else None for k in keys]
 
     async def save_session(self, key: str, session: Session) -> None:
+        if await self._saves.ask((key, session.to_json())):
+            self._forget.discard(key)  # the new state replaced whatever a failed delete left behind
+
+    async def _save_many(self, items: list[tuple[str, str]]) -> list[bool]:
+        """Everyone's save that waited for the previous batch, in one statement (one transaction): each caller
+        returns once its row is committed, as with a statement of its own."""
+        rows = dict(items)  # a key twice (turns of one chat are serialised, so not in practice): the later state
+        now = time.time()
+
         async def work(db: aiosqlite.Connection) -> bool:
-            await db.execute(_UPSERT_SESSION, (key, session.to_json(), time.time()))
+            flat = [(k, d, now) for k, d in rows.items()]
+            for at in range(0, len(flat), updates.CHUNK):  # one statement each: one round trip, one commit
+                chunk = flat[at : at + updates.CHUNK]
+                values = ", ".join(["(?, ?, ?)"] * len(chunk))
+                await db.execute(_UPSERT_SESSIONS.format(values=values), [v for row in chunk for v in row])
             return True
 
-        if await self._run("saving a session", work, False):
-            self._forget.discard(key)  # the new state replaced whatever a failed delete left behind
+        saved = await self._run("saving a session", work, False)
+        return [saved] * len(items)
 
     async def delete_session(self, key: str) -> None:
         async def work(db: aiosqlite.Connection) -> bool:
@@ -432,7 +465,7 @@ class SQLiteStore(BufferedStore):
     def _turn_file(self) -> int | None:
         """One descriptor per file and process, never closed: closing any descriptor of a file drops every
         POSIX lock the process holds on it, other stores' included."""
-        name = os.path.realpath(self.path.with_name(self.path.name + "-turns"))
+        name = self._turns_file
         fd = _TURN_FDS.get(name)
         if fd is None and not self._closed:
             try:

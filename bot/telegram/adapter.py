@@ -35,7 +35,6 @@ from telegram import (
 from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.request import HTTPXRequest
 
 from .. import metrics
 from ..conversation import Conversation
@@ -46,6 +45,7 @@ from ..storage import Store
 from ..storage.updates import BUSY, DONE
 from . import render
 from .logs import PrivacyFilter, fields
+from .request import AiohttpRequest
 from .settings import Settings
 from .transport import ChatOrderedProcessor, Outcome, deliver
 
@@ -77,7 +77,7 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 ALLOWED_UPDATES = ["message", "callback_query"]
 TEXT_LIMIT = 2000  # characters of a message the engine reads: bounds the work one message can cause
 HEAVY_TEXT = 256  # a text longer than this is matched in a worker thread, off the event loop
-SEND_SLOTS = 8  # ordinary Bot API calls at once: more only queue inside httpcore's pool and slow every send
+SEND_SLOTS = 8  # ordinary Bot API calls at once: more only queue in the connection pool and slow every send
 URGENT_SLOTS = 4  # connections kept for emergency replies, which never wait for an ordinary send
 UPDATE_LEASE = 5.0  # seconds a claim on an update lasts unless renewed (renewed every second while handled)
 SEEN_IN_MEMORY = 10_000  # update ids remembered in this process (the store remembers them longer)
@@ -186,7 +186,7 @@ class TelegramBot:
             .token(s.token)
             .base_url(s.base_url)
             .base_file_url(s.base_file_url)
-            .request(HTTPXRequest(connection_pool_size=SEND_SLOTS + URGENT_SLOTS, **timeouts))  # type: ignore[arg-type]
+            .request(AiohttpRequest(SEND_SLOTS + URGENT_SLOTS, **timeouts))
             .updater(None)  # updates come from `transport.Poller` or `transport.WebhookServer`
             .concurrent_updates(self.processor)
         )
@@ -331,8 +331,10 @@ class TelegramBot:
             delivered = await self.on_message(update.message)
         else:
             return True  # edited messages, channel posts, ...: not for us
-        metrics.update(kind, time.perf_counter() - started)
-        log.debug("update handled", extra=fields(update=kind, ms=round((time.perf_counter() - started) * 1000, 2)))
+        seconds = time.perf_counter() - started
+        metrics.update(kind, seconds)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("update handled", extra=fields(update=kind, ms=round(seconds * 1000, 2)))
         return delivered
 
     async def on_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE | BaseException) -> None:

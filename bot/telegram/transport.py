@@ -25,6 +25,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import aiohttp
 import httpx
 import tornado.httpserver
 import tornado.web
@@ -109,7 +110,7 @@ def retry_seconds(exc: RetryAfter) -> float:
 def written(exc: TimedOut) -> bool:
     """Whether the request may have reached Telegram: a read or write timeout (not a pool or connect one)."""
     cause = exc.__cause__
-    return not isinstance(cause, httpx.PoolTimeout | httpx.ConnectTimeout)
+    return not isinstance(cause, httpx.PoolTimeout | httpx.ConnectTimeout | aiohttp.ConnectionTimeoutError)
 
 
 async def deliver(
