@@ -272,3 +272,21 @@ def test_an_everyday_word_is_no_substance_and_no_emergency(real_engine: Engine, 
     got = real_engine.bundle.index.classify(text, default_locale=locale)
     assert got.kind != "emergency" and not got.substances, got
     assert not real_engine.bundle.index.substances(text, locale), text
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("last month my friend had a seizure, what should we have done", "en"),
+        ("what do i do if my friend stops breathing", "en"),
+        ("минулого тижня подруга знепритомніла на вечірці, що треба було робити", "uk"),
+    ],
+)
+def test_a_past_event_or_a_what_if_is_answered_with_the_steps_one_tap_away(real_engine: Engine, text: str, locale: str) -> None:
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind != "emergency" and got.urgent, got
+
+
+def test_a_now_word_keeps_the_emergency(real_engine: Engine) -> None:
+    got = real_engine.bundle.index.classify("my friend had a seizure last week and now he is seizing again", default_locale="en")
+    assert got.kind == "emergency", got

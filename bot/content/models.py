@@ -139,7 +139,7 @@ class LocalePack:
     background: tuple[str, ...] = ()
 
 
-MATCH_WORDS = ("mixing", "connectors", "contrast", "general", "urgent", "stop")
+MATCH_WORDS = ("mixing", "connectors", "contrast", "general", "urgent", "stop", "notnow", "now")
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,6 +151,8 @@ class _LocaleIndex:
     stop_words: frozenset[str]  # typed words that leave a flow
     # each trigger filed under its rarest stem: a message only tries the triggers of the stems it has
     trigger_keys: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+    notnow: tuple[tuple[str, ...], ...] = ()  # a past event or a "what if": not happening now...
+    now: tuple[tuple[str, ...], ...] = ()  # ... unless one of these says it is
 
 
 # Whose common words a locale leaves uncorrected: Russian and Ukrainian messages mix the two, and a Russian word
@@ -273,6 +275,8 @@ class MatchIndex:
             words("urgent"),
             frozenset(" ".join(w) for w in words("stop")),
             _trigger_keys(triggers),
+            words("notnow"),
+            words("now"),
         )
 
     def training_texts(self) -> list[tuple[str, str, str]]:
@@ -456,6 +460,10 @@ class MatchIndex:
         any sign of a person or of urgency ("he", "my friend", "help", "now") keeps them whole."""
         padded = " " + " ".join(tokens) + " "
         if self._has(li.general, padded) and not self._has(li.urgent, padded):
+            return 0.5
+        # a past event or a "what if" about a person ("last month my friend had a seizure", "what do i do if he
+        # stops breathing") is not happening now either, unless a word says it is ("now", "still")
+        if self._has(li.notnow, padded) and not self._has(li.now, padded):
             return 0.5
         return 1.0
 
