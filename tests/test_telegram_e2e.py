@@ -24,12 +24,12 @@ from harness import MINI, PEPPER, ROOT, SECRET, TOKEN, WAIT, hrbot_env, running
 
 from bot.cli import main
 from bot.content.buttons import CB_MENU, CB_STOP
-from bot.engine import Engine, Incoming
+from bot.engine import Engine, Incoming, ReplyButton
 from bot.session import Session
 from bot.storage import CounterKey, MemoryStore
 from bot.telegram import PrivacyFilter, Settings, StartError, TelegramBot, serve
 from bot.telegram.logs import KeyValueFormatter
-from bot.telegram.render import split_text
+from bot.telegram.render import keyboard, split_text
 
 HELP = "Write a question in your own words"
 
@@ -661,3 +661,12 @@ async def test_stopping_with_an_emergency_reply_still_retrying_leaves_it_for_the
         await api.wait_sent(2, 596)
         await bot.tg.idle()
     assert sent.text.startswith("1. Call 112 or 911 now.") and len(api.sent(596)) == 2
+
+
+def test_a_keyboard_is_made_once_per_set_of_buttons() -> None:
+    # built once and reused: PTB's markup objects are immutable, and the content's buttons repeat
+    buttons = (ReplyButton("Menu", "m:menu"), ReplyButton("x", "x" * 65))  # the second does not fit: left out
+    first = keyboard(buttons)
+    assert first is not None and first is keyboard((ReplyButton("Menu", "m:menu"), ReplyButton("x", "x" * 65)))
+    assert [[b.text for b in row] for row in first.inline_keyboard] == [["Menu"]]
+    assert keyboard((ReplyButton("x", "x" * 65),)) is None

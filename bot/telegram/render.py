@@ -4,6 +4,7 @@ keyboard, one per row, whose callback data is the engine's button data (64 bytes
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -49,7 +50,9 @@ def fits_callback(data: str) -> bool:
     return 0 < len(data.encode("utf-8")) <= CALLBACK_LIMIT
 
 
+@functools.lru_cache(maxsize=4096)
 def keyboard(buttons: tuple[ReplyButton, ...]) -> InlineKeyboardMarkup | None:
+    """One markup per set of buttons, made once: the content's buttons repeat, and PTB's objects are immutable."""
     rows = [[InlineKeyboardButton(b.label or "…", callback_data=b.data)] for b in buttons if fits_callback(b.data)]
     return InlineKeyboardMarkup(rows) if rows else None
 
