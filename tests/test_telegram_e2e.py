@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from fakebotapi import BOT_ID, BOT_USERNAME, Call, FakeBotAPI, callback, command, message, photo
 from harness import MINI, PEPPER, ROOT, SECRET, TOKEN, WAIT, hrbot_env, running
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.cli import main
 from bot.content.buttons import CB_MENU, CB_STOP
@@ -670,3 +671,15 @@ def test_a_keyboard_is_made_once_per_set_of_buttons() -> None:
     assert first is not None and first is keyboard((ReplyButton("Menu", "m:menu"), ReplyButton("x", "x" * 65)))
     assert [[b.text for b in row] for row in first.inline_keyboard] == [["Menu"]]
     assert keyboard((ReplyButton("x", "x" * 65),)) is None
+
+
+def test_a_keyboard_gives_the_json_of_a_plain_markup_and_works_it_out_once() -> None:
+    buttons = (ReplyButton("Menu", "m:menu"), ReplyButton("Меню", "m:help"))
+    made = keyboard(buttons)
+    assert made is not None
+    plain = InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data)] for b in buttons])
+    first = made.to_dict()
+    assert first == plain.to_dict() and made == plain
+    first["extra"] = 1  # a caller's change does not reach the next send
+    assert made.to_dict() == plain.to_dict()
+    assert made.to_dict()["inline_keyboard"] is made.to_dict()["inline_keyboard"]  # worked out once
