@@ -117,11 +117,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         report, long_report = cross_validate(
             content, args.cv, progress=lambda m: print(m, file=sys.stderr, flush=True), context=long_context() if args.long else None
         )
+        keep = (lambda _line: True) if args.misses else (lambda line: not line.startswith("  line "))
         print(f"{args.cv}-fold cross-validation over the content's own phrasings")
-        print("\n".join(line for line in format_report(report).splitlines() if not line.startswith("  line ")))
+        print("\n".join(line for line in format_report(report).splitlines() if keep(line)))
         if long_report is not None:
             print("\nthe same phrasings inside long messages (background sentences of bot/evaluation_context.yaml)")
-            print("\n".join(line for line in format_report(long_report).splitlines() if not line.startswith("  line ")))
+            print("\n".join(line for line in format_report(long_report).splitlines() if keep(line)))
         return _thresholds(args, report)
     if not args.file:
         print("hrbot eval: give a FILE (JSONL) or --cv K", file=sys.stderr)
@@ -429,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="JSONL with {text, locale, expect} per line")
     p.add_argument("--cv", type=int, metavar="K", help="instead: K-fold cross-validation over the content's own phrasings")
     p.add_argument("--long", action="store_true", help="with --cv: also ask each held-out phrasing inside a long message")
+    p.add_argument("--misses", action="store_true", help="with --cv: list the held-out phrasings that missed (content, not eval data)")
     p.add_argument("--min-accuracy", type=float, default=0.0, help="exit 1 if overall accuracy is below this (0-1)")
     p.add_argument("--min-emergency-recall", type=float, default=1.0, help="exit 1 if any locale's emergency recall is below")
     p.add_argument("--max-false-emergency", type=float, default=0.02, help="exit 1 if false emergencies exceed this share")
