@@ -23,7 +23,6 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, overload
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -581,7 +580,7 @@ class MatchIndex:
         for chunk in chunks[:MAX_SENTENCES]:
             start = spans[-1][1] if spans else 0
             spans.append((start, start + len(chunk)))
-        whole = self._classify_tokens(tokens, locale, default_locale, spans if len(chunks) > 1 else None)
+        whole, reading, readings, p_whole = self._classify_tokens(tokens, locale, default_locale, spans if len(chunks) > 1 else None)
         if len(chunks) < 2 or whole.kind in ("emergency", "combo"):
             return whole
         best, best_score = whole, (whole.score if whole.kind in ("answer", "flow") else 0.0)
@@ -591,7 +590,7 @@ class MatchIndex:
         general = any(self._damping(li, tokens) < 1.0 for li in self.locales.values())
         mixed: np.ndarray | None = None
         for chunk in chunks[:MAX_SENTENCES]:
-            got, p = self._classify_tokens(chunk, locale or whole.locale, default_locale, with_p=True)
+            got, _, _, p = self._classify_tokens(chunk, locale or whole.locale, default_locale)
             # A sentence's sign of the rule net counts alone; the model's hunch about one sentence only where the
             # whole showed some sign too (--cv 5 --long: false emergencies 2.8% -> 2.2% inside long messages).
             if got.kind == "emergency" and not general and (got.by_rule or whole.urgent is not None):
@@ -602,12 +601,7 @@ class MatchIndex:
             if got.kind in ("answer", "flow") and got.score > best_score:
                 best, best_score = got, got.score
         if mixed is not None and self.background is not None:
-            # the sentences that ask something decide, together with the whole (which is read once more here:
-            # the first read gave a decision, not its probabilities)
-            readings = self._readings_of(tokens, locale if locale in self.locales else default_locale)
-            reading, p_whole = self._best_reading(readings) if len(readings) > 1 else (readings[0], None)
-            if p_whole is None:
-                p_whole = self.model.probabilities(reading.keys())
+            # the sentences that ask something decide, together with the whole
             mixed = mixed + (1.0 - float(p_whole[self.background])) ** TOPICAL_POWER * p_whole
             mixed[self.emergency_mask] = 0.0  # emergencies were decided above, sentence by sentence
             mixed[self.background] = 0.0
@@ -619,32 +613,20 @@ class MatchIndex:
             best = dataclasses.replace(best, urgent=whole.urgent)
         return best
 
-    @overload
-    def _classify_tokens(
-        self, tokens: tuple[str, ...], locale: str | None, default_locale: str, spans: list[tuple[int, int]] | None = None
-    ) -> Decision: ...
-
-    @overload
-    def _classify_tokens(
-        self, tokens: tuple[str, ...], locale: str | None, default_locale: str, spans: None = None, *, with_p: Literal[True]
-    ) -> tuple[Decision, np.ndarray]: ...
-
-    def _classify_tokens(
-        self,
-        tokens: tuple[str, ...],
-        locale: str | None,
-        default_locale: str,
-        spans: list[tuple[int, int]] | None = None,
-        *,
-        with_p: bool = False,
-    ) -> Decision | tuple[Decision, np.ndarray]:
+    def _read(self, tokens: tuple[str, ...], locale: str | None, default_locale: str) -> tuple[Reading, list[Reading], np.ndarray]:
+        """The readings of the tokens, the one chosen, and the model's probabilities for it."""
         readings = self._readings_of(tokens, locale if locale in self.locales else default_locale)
         reading, p = self._best_reading(readings) if len(readings) > 1 else (readings[0], None)
         if p is None:
             p = self.model.probabilities(reading.keys())
+        return reading, readings, p
+
+    def _classify_tokens(
+        self, tokens: tuple[str, ...], locale: str | None, default_locale: str, spans: list[tuple[int, int]] | None = None
+    ) -> tuple[Decision, Reading, list[Reading], np.ndarray]:
+        reading, readings, p = self._read(tokens, locale, default_locale)
         code = locale if locale in self.locales else reading.locale
-        decision = self._decide(code, reading, readings, p, spans)
-        return (decision, p) if with_p else decision
+        return self._decide(code, reading, readings, p, spans), reading, readings, p
 
     def _rule_net(self, readings: list[Reading], spans: list[tuple[int, int]] | None) -> tuple[str | None, float]:
         """The rule net in every reading. With `spans` (the sentences of a long message) each sentence is looked
