@@ -227,6 +227,20 @@ def test_the_question_is_found_inside_a_long_message(real_engine: Engine, text: 
     assert (got.kind, got.id) == ("answer", want), got
 
 
+@pytest.mark.parametrize(
+    ("text", "locale", "want"),
+    [
+        # the substance in one sentence, what is asked in the next: the sentences' topics are weighed together
+        ("i have a question about ketamine. how long does it last?", "en", "ketamine"),
+        ("у меня вопрос про кетамин. сколько он длится?", "ru", "ketamine"),
+        ("маю питання про кетамін. скільки він триває?", "uk", "ketamine"),
+    ],
+)
+def test_a_question_split_over_two_sentences_is_read_as_one(real_engine: Engine, text: str, locale: str, want: str) -> None:
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert (got.kind, got.id, got.locale) == ("answer", want, locale), got
+
+
 def test_words_of_two_sentences_make_no_emergency_sign(real_engine: Engine) -> None:
     # "die" in one sentence and "want" in another are not "want to die"
     index = real_engine.bundle.index
