@@ -220,23 +220,13 @@ def test_a_common_word_is_not_corrected_into_an_emergency(real_engine: Engine) -
             "ru",
             "cannabis",
         ),
-    ],
-)
-def test_the_question_is_found_inside_a_long_message(real_engine: Engine, text: str, locale: str, want: str) -> None:
-    got = real_engine.bundle.index.classify(text, default_locale=locale)
-    assert (got.kind, got.id) == ("answer", want), got
-
-
-@pytest.mark.parametrize(
-    ("text", "locale", "want"),
-    [
         # the substance in one sentence, what is asked in the next: the sentences' topics are weighed together
         ("i have a question about ketamine. how long does it last?", "en", "ketamine"),
         ("у меня вопрос про кетамин. сколько он длится?", "ru", "ketamine"),
         ("маю питання про кетамін. скільки він триває?", "uk", "ketamine"),
     ],
 )
-def test_a_question_split_over_two_sentences_is_read_as_one(real_engine: Engine, text: str, locale: str, want: str) -> None:
+def test_the_question_is_found_inside_a_long_message(real_engine: Engine, text: str, locale: str, want: str) -> None:
     got = real_engine.bundle.index.classify(text, default_locale=locale)
     assert (got.kind, got.id, got.locale) == ("answer", want, locale), got
 

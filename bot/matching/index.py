@@ -573,7 +573,9 @@ class MatchIndex:
         A message of several sentences is also read sentence by sentence: in a long message the question is
         often one sentence among apologies and context, whose words drown it when the whole is weighed at once
         (under --cv with two sentences of filler around each held-out phrasing: 42% right as a whole, 60% by
-        sentence). An emergency in any sentence wins; otherwise the surest answer of the whole or of a sentence."""
+        sentence). An emergency in any sentence wins; otherwise the topic of the sentences' and the whole's
+        probabilities together, each weighted by how little of it is background (the surest single answer when
+        that mixture answers nothing)."""
         chunks = [t for part in _SENTENCE.split(text[:MAX_CHARS]) if (t := tuple(basic_tokens(part)))]
         tokens = tuple(t for chunk in chunks for t in chunk)
         spans: list[tuple[int, int]] = []
@@ -588,23 +590,23 @@ class MatchIndex:
         # stays one, though a sentence of it alone reads as happening now; and a sentence is an emergency only
         # where the whole showed some sign of one (under --cv with filler: false emergencies 2.1% -> 1.9%).
         general = any(self._damping(li, tokens) < 1.0 for li in self.locales.values())
-        mixed: np.ndarray | None = None
+        bg = self.background
+        mixed = np.zeros_like(p_whole)
         for chunk in chunks[:MAX_SENTENCES]:
             got, _, _, p = self._classify_tokens(chunk, locale or whole.locale, default_locale)
             # A sentence's sign of the rule net counts alone; the model's hunch about one sentence only where the
             # whole showed some sign too (--cv 5 --long: false emergencies 2.8% -> 2.2% inside long messages).
             if got.kind == "emergency" and not general and (got.by_rule or whole.urgent is not None):
                 return got
-            if self.background is not None:
-                weight = (1.0 - float(p[self.background])) ** TOPICAL_POWER
-                mixed = weight * p if mixed is None else mixed + weight * p
+            if bg is not None:
+                mixed += (1.0 - float(p[bg])) ** TOPICAL_POWER * p
             if got.kind in ("answer", "flow") and got.score > best_score:
                 best, best_score = got, got.score
-        if mixed is not None and self.background is not None:
+        if bg is not None:
             # the sentences that ask something decide, together with the whole
-            mixed = mixed + (1.0 - float(p_whole[self.background])) ** TOPICAL_POWER * p_whole
+            mixed += (1.0 - float(p_whole[bg])) ** TOPICAL_POWER * p_whole
             mixed[self.emergency_mask] = 0.0  # emergencies were decided above, sentence by sentence
-            mixed[self.background] = 0.0
+            mixed[bg] = 0.0
             mixed /= float(mixed.sum()) or 1.0
             mix = self._decide(locale if locale in self.locales else reading.locale, reading, readings, mixed, spans)
             if mix.kind in ("answer", "flow"):
