@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.content import Content
+from bot.engine import Engine
 from bot.matching import MatchIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,3 +90,30 @@ def test_topics_copy_matches_the_shared_contract() -> None:
     if not shared.exists():
         pytest.skip("no shared/ beside the checkout")
     assert (ROOT / "knowledge" / "topics.yaml").read_text() == shared.read_text()
+
+
+def test_an_unanswered_message_that_leans_to_an_emergency_gets_the_steps(real_engine: Engine) -> None:
+    """A message of a few words that the rule net does not know (an emergency nobody wrote down), where the model
+    leans to an emergency and nothing else would be answered: the steps, not "I did not understand". Inside a
+    long message a sentence alone does not decide this way, and a real answer is not overruled."""
+    index = real_engine.bundle.index
+    readings = index.readings("his lips look odd", "en")
+    reading = readings[0]
+    labels = index.model.labels
+    em = labels.index("emergency:emergency-opioid-overdose")
+    answer = labels.index("answer:overdose-signs")
+
+    def probs(em_p: float, answer_p: float) -> np.ndarray:
+        p = np.zeros(len(labels))
+        rest = [i for i in range(len(labels)) if i not in (em, answer) and index.kind_of[i] != "emergency"]
+        p[rest] = (1.0 - em_p - answer_p) / len(rest)  # thinly spread: nothing else is near an answer
+        p[em], p[answer] = em_p, answer_p
+        return p
+
+    p = probs(0.45, 0.05)
+    got = index._decide("en", reading, readings, p)
+    assert (got.kind, got.id) == ("emergency", "emergency-opioid-overdose")
+    assert index._decide("en", reading, readings, p, whole=False).kind != "emergency"  # one sentence of several
+    assert index._decide("en", reading, readings, probs(0.30, 0.05)).kind != "emergency"  # too little of it
+    answered = index._decide("en", reading, readings, probs(0.45, 0.40))
+    assert (answered.kind, answered.id, answered.urgent) == ("answer", "overdose-signs", "emergency-opioid-overdose")
