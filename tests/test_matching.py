@@ -117,3 +117,21 @@ def test_an_unanswered_message_that_leans_to_an_emergency_gets_the_steps(real_en
     assert index._decide("en", reading, readings, probs(0.30, 0.05)).kind != "emergency"  # too little of it
     answered = index._decide("en", reading, readings, probs(0.45, 0.40))
     assert (answered.kind, answered.id, answered.urgent) == ("answer", "overdose-signs", "emergency-opioid-overdose")
+
+
+def test_the_rule_net_says_whether_and_a_sure_model_says_which_emergency(real_engine: Engine) -> None:
+    index = real_engine.bundle.index
+    labels = index.model.labels
+
+    def probs(**flows: float) -> np.ndarray:
+        p = np.zeros(len(labels))
+        for name, value in flows.items():
+            p[labels.index("emergency:emergency-" + name.replace("_", "-"))] = value
+        return p
+
+    which = index._which_emergency
+    assert which("emergency-opioid-overdose", "emergency-seizure", probs(seizure=0.7, opioid_overdose=0.2)) == "emergency-seizure"
+    # not sure it is an emergency, or not sure of the flow: the rule net's flow
+    assert which("emergency-opioid-overdose", "emergency-seizure", probs(seizure=0.2, opioid_overdose=0.05)) == "emergency-opioid-overdose"
+    assert which("emergency-unresponsive", "emergency-seizure", probs(seizure=0.35, unresponsive=0.3)) == "emergency-unresponsive"
+    assert which(None, "emergency-seizure", probs(seizure=0.3)) == "emergency-seizure"  # the model alone
