@@ -4,7 +4,8 @@
 
 Each bot runs the real stack against the local fake Bot API (tests/fakebotapi.py) on 127.0.0.1:
 webhook: POST -> (hrbot: its tornado webhook server, answered once handled | echo: PTB's Updater webhook)
--> handler -> sendMessage over httpx; polling: getUpdates -> handler -> sendMessage. The load is a closed
+-> handler -> sendMessage (hrbot: over aiohttp, bot/telegram/request.py, its answer not parsed | echo: PTB's
+httpx layer); polling: getUpdates -> handler -> sendMessage. The load is a closed
 loop of `--concurrency` people, each a new chat per update, sending the next update once the answer to the
 last one reached the fake Bot API. Measured: updates per second, and latency from the update (POST, or
 queued for getUpdates) to its sendMessage arriving, p50 / p99. The echo bot is python-telegram-bot as

@@ -25,6 +25,7 @@ import resource
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 from collections import Counter
@@ -284,6 +285,8 @@ class HrbotRun:
     """`hrbot run` in a subprocess against the fake Bot API; its stderr is read line by line."""
 
     def __init__(self, api: FakeBotAPI, database: Path, *, port: int | None = None) -> None:
+        """Run with --keep-unanswered: the privacy scan after a fault (`assert_no_trace`) covers the noted
+        questions too."""
         self.api = api
         self.database = database
         self.port = port  # webhook mode on 127.0.0.1:port
@@ -295,7 +298,7 @@ class HrbotRun:
         return f"http://127.0.0.1:{self.port}/hrbot"
 
     async def start(self) -> None:
-        argv = [sys.executable, "-m", "bot.cli", "--content", str(MINI), "run", "--database", str(self.database)]
+        argv = [sys.executable, "-m", "bot.cli", "--content", str(MINI), "run", "--database", str(self.database), "--keep-unanswered"]
         if self.port is not None:
             argv += ["--webhook", "https://example.org/hrbot", "--listen", "127.0.0.1", "--port", str(self.port)]
         self.proc = await asyncio.create_subprocess_exec(
@@ -420,13 +423,48 @@ def replies_per_chat(api: FakeBotAPI, chats: list[int]) -> dict[int, int]:
     return {c: len(api.sent(c)) for c in chats}
 
 
+KILLED_CHATS = 7_520_000_000  # ten digits: no timestamp or page of the database holds them by chance
+SHARED_QUESTION = "is the moon made of cheese"  # unanswered, every word common: kept once 3 people asked it
+PERSONAL = [  # unanswered questions that name or reach whoever sends them: --keep-unanswered drops each whole
+    "zebra_unicorn_seventy is the moon made of cheese",
+    "is the moon made of cheese ask Quixotewright",
+    "is the moon made of cheese call +44 7700 900123",
+]
+TRACES = [b"zebra_unicorn", b"zebra unicorn", b"Quixotewright", b"quixotewright", b"900123", b"7700 9"]
+
+
+def first_words(i: int) -> dict[str, Any]:
+    """The update of the i-th person in the kill -9 tests: a command, the shared question or a personal one."""
+    chat_id = KILLED_CHATS + i
+    text = ["/help", SHARED_QUESTION, *PERSONAL][i % (2 + len(PERSONAL))]
+    return command(text, chat_id=chat_id) if text.startswith("/") else message(text, chat_id=chat_id)
+
+
+def assert_no_trace(folder: Path, logs: list[str], chats: list[int]) -> None:
+    """The privacy scan after a fault, --keep-unanswered on: no chat id (as text or as a 64-bit integer),
+    handle, name, phone or personal question in any file under `folder` (the database, -wal, -shm, the
+    pepper) or in the logs; the shared question of common words is kept (so collection was on), not logged."""
+    blob = b"".join(path.read_bytes() for path in folder.rglob("*") if path.is_file())
+    log = "".join(logs)
+    assert SHARED_QUESTION.encode() in blob
+    assert "moon" not in log and "cheese" not in log
+    needles = list(TRACES)
+    for chat in chats:
+        needles += [str(chat).encode(), struct.pack("<q", chat), struct.pack(">q", chat)]
+    for needle in needles:
+        assert needle not in blob, f"{needle!r} found in a file under {folder}"
+        text = needle.decode("latin-1")
+        if text.isprintable():
+            assert text not in log, f"{text!r} found in the log"
+
+
 async def test_kill_9_in_webhook_mode_then_restart_answers_every_update_once(api: FakeBotAPI, tmp_path: Path) -> None:
     """Regression (issue 13, item 8): 211 of 300 updates that Telegram had been told were received were never
     answered after kill -9. Now a webhook request is answered only once its update is handled: what the kill
     interrupted is delivered again and answered once; what was answered is not answered again."""
     database, port = tmp_path / "hrbot.db", free_port()
-    chats = list(range(8000, 8060))
-    updates = [{"update_id": 500 + i, **command("/help", chat_id=c)} for i, c in enumerate(chats)]
+    chats = [KILLED_CHATS + i for i in range(60)]
+    updates = [{"update_id": 500 + i, **first_words(i)} for i in range(60)]
     first = HrbotRun(api, database, port=port)
     answered: list[int] = []
     try:
@@ -463,22 +501,23 @@ async def test_kill_9_in_webhook_mode_then_restart_answers_every_update_once(api
     finally:
         await second.kill()
     assert replies_per_chat(api, chats) == dict.fromkeys(chats, 1)
+    assert_no_trace(tmp_path, first.log + second.log, chats)
 
 
 async def test_kill_9_in_polling_mode_then_restart_answers_every_update_once(api: FakeBotAPI, tmp_path: Path) -> None:
     """Regression (issue 13, item 8), polling: an offset is confirmed only once its updates are handled, and
     the updates handled before the kill are not answered again (the store's seen update ids)."""
     database = tmp_path / "hrbot.db"
-    chats = list(range(8100, 8160))
+    chats = [KILLED_CHATS + i for i in range(60)]
     first = HrbotRun(api, database)
     try:
         await first.start()
-        for c in chats[:20]:
-            api.push(command("/help", chat_id=c))
+        for i in range(20):
+            api.push(first_words(i))
         await api.wait_sent(20, timeout=WAIT * 2)
         api.hold_next("sendMessage", times=10_000)  # replies hang from now on: killed mid-batch
-        for c in chats[20:]:
-            api.push(command("/help", chat_id=c))
+        for i in range(20, 60):
+            api.push(first_words(i))
         await api.wait(lambda: sum(c.fault == "held" for c in api.of("sendMessage")) >= 4, WAIT * 2, "replies in flight")
 
         def done_in_store() -> int:
@@ -499,13 +538,14 @@ async def test_kill_9_in_polling_mode_then_restart_answers_every_update_once(api
     try:
         await second.start()
         await api.wait_sent(len(chats), timeout=20)
-        api.push(command("/help", chat_id=8199))  # after all of them: once answered, the backlog is done
-        await api.wait_sent(1, 8199, timeout=WAIT * 2)
+        api.push(command("/help", chat_id=KILLED_CHATS + 99))  # after all of them: once answered, the backlog is done
+        await api.wait_sent(1, KILLED_CHATS + 99, timeout=WAIT * 2)
         second.stop()
         assert await second.finish() == 0, "".join(second.log)
     finally:
         await second.kill()
     assert replies_per_chat(api, chats) == dict.fromkeys(chats, 1)
+    assert_no_trace(tmp_path, first.log + second.log, [*chats, KILLED_CHATS + 99])
 
 
 async def test_two_webhook_workers_share_a_derived_secret_and_answer_an_update_once(api: FakeBotAPI, tmp_path: Path) -> None:

@@ -75,3 +75,23 @@ def test_a_thousand_buttons_in_a_row(real_engine: Engine) -> None:
     datas = ["menu", "s:menu:substances", "e:heroin", "m:heroin", "f:combo-check", "v:alcohol", "v:cocaine", "stop"]
     for i in range(1000):
         assert real_engine.handle(Incoming(button=datas[i % len(datas)]), session)
+
+
+@pytest.mark.parametrize("text", ["coke and alcohol" + " or" * 330, "кокс и алкоголь" + " или" * 330, "coke or alcohol " * 200])
+def test_contrast_words_do_not_multiply_the_substance_lookups(real_engine: Engine, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    """Regression (issue 13, item 3): two substances and ~330 "or" cost 150-430 ms, one substance lookup per
+    contrast word. Now a message is looked up a fixed number of times, each over at most its own words:
+    counted, not timed, so a busy machine cannot fail it."""
+    from bot.matching.index import MatchIndex
+
+    lookups: list[int] = []
+    original = MatchIndex._substances
+
+    def counting(li: object, stems: tuple[str, ...]) -> list[str]:
+        lookups.append(len(stems))
+        return original(li, stems)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(MatchIndex, "_substances", staticmethod(counting))
+    assert real_engine.handle(Incoming(text=text[:2000]), Session())
+    words = len(text[:2000].split())
+    assert 1 <= len(lookups) <= 4 and sum(lookups) <= 2 * words, (len(lookups), sum(lookups), words)

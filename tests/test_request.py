@@ -57,3 +57,39 @@ async def test_a_reset_connection_is_a_network_error(api: FakeBotAPI) -> None:
             await bot.send_message(1001, "hi")
         assert not isinstance(caught.value, TimedOut)
         assert (await bot.send_message(1001, "again")).text == "again"  # the pool recovers
+
+
+async def test_a_call_makes_no_thread_hop(api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiohttp's trust_env asked the environment for a proxy and read ~/.netrc in a worker thread on every
+    call: two thread hops per message, and a throughput that swung by half from run to run."""
+    loop = asyncio.get_running_loop()
+    hops: list[object] = []
+    original = loop.run_in_executor
+
+    def counting(executor: object, func: object, *args: object) -> object:
+        hops.append(func)
+        return original(executor, func, *args)  # type: ignore[arg-type]
+
+    async with make_bot(api, AiohttpRequest(2)) as bot:
+        monkeypatch.setattr(loop, "run_in_executor", counting)
+        for n in range(3):
+            await bot.send_message(1001, f"hi {n}")
+    assert hops == [] and len(api.sent()) == 3
+
+
+async def test_a_proxy_from_the_environment_is_used_and_no_proxy_is_honoured(api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP(S)_PROXY and NO_PROXY as httpx honours them: the fake Bot API stands in for the proxy here, so a
+    Bot API host that does not exist is reached through it (nothing but 127.0.0.1 is ever connected to)."""
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", api.url)
+    request = AiohttpRequest(2)
+    bot = Bot(TOKEN, base_url="http://api.telegram.invalid/bot", request=request, get_updates_request=AiohttpRequest(1))
+    async with bot:
+        await bot.send_message(1001, "through the proxy")
+    assert [c.text for c in api.sent()] == ["through the proxy"]
+    monkeypatch.setenv("NO_PROXY", "api.telegram.invalid")
+    assert AiohttpRequest(1).proxy_for("http://api.telegram.invalid/bot1:x/sendMessage") == (None, None)
+    monkeypatch.delenv("HTTP_PROXY")
+    monkeypatch.delenv("NO_PROXY")
+    assert AiohttpRequest(1).proxy_for("https://api.telegram.org/bot1:x/sendMessage") == (None, None)

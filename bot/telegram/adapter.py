@@ -20,9 +20,10 @@ import logging
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllPrivateChats,
     CallbackQuery,
@@ -73,7 +74,7 @@ DEFAULT_DESCRIPTIONS: Mapping[str, Mapping[str, str]] = {
         "stop": "Выйти из текущего шага",
     },
 }
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True).to_dict()  # its JSON form, once: PTB would convert it per send
 ALLOWED_UPDATES = ["message", "callback_query"]
 TEXT_LIMIT = 2000  # characters of a message the engine reads: bounds the work one message can cause
 HEAVY_TEXT = 256  # a text longer than this is matched in a worker thread, off the event loop
@@ -401,11 +402,15 @@ class TelegramBot:
             markup = part.keyboard if buttons else None
             quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
 
-            async def call(part: render.Message = part, markup: object = markup, quote: ReplyParameters | None = quote) -> object:
+            params = {"chat_id": chat_id, "text": part.text, "link_preview_options": NO_PREVIEW}
+            if markup is not None:
+                params["reply_markup"] = markup
+            if quote is not None:
+                params["reply_parameters"] = quote
+
+            async def call(params: dict[str, object] = params) -> object:
                 async with contextlib.nullcontext() if urgent else self._send_slots:
-                    return await bot.send_message(
-                        chat_id, part.text, reply_markup=markup, link_preview_options=NO_PREVIEW, reply_parameters=quote
-                    )
+                    return await post_raw(bot, "sendMessage", params)
 
             try:
                 await deliver("sendMessage", call, urgent=urgent, deadline=deadline, backoff=self.settings.retry_backoff)
@@ -438,6 +443,16 @@ class TelegramBot:
             if entity.type == MessageEntity.BOT_COMMAND and value.lower().endswith(name):
                 return True
         return False
+
+
+def post_raw(bot: Bot, method: str, params: dict[str, object]) -> Awaitable[object]:
+    """A Bot API call whose answer nobody reads: the JSON result as it came, not parsed into PTB objects.
+
+    `bot.send_message` builds a `Message` (with its chat, sender and entities) from every answer, about a
+    tenth of the CPU of a turn, and the bot never looks at it. `Bot._post` is the step of PTB's every method
+    below the parsing: defaults, the rate limiter (`ExtBot._do_post`), the request and its errors are the
+    same. `tests/test_telegram_e2e.py` checks the calls as the Bot API receives them, and that `_post` is there."""
+    return bot._post(method, dict(params))  # a copy: `_post` adds to and drops from what it is given
 
 
 def has_content(message: Message) -> bool:
