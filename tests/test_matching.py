@@ -74,9 +74,15 @@ def test_not_combos(index: MatchIndex, text: str) -> None:
 
 
 def test_clarify_offers_close_candidates(index: MatchIndex) -> None:
-    d = index.classify("naloxone alcohol", "en")
+    """Two targets about as probable as each other: the person is asked which one was meant."""
+    readings = index.readings("naloxone alcohol", "en")
+    p = np.zeros(len(index.model.labels))
+    p[index.model.labels.index("answer:naloxone")], p[index.model.labels.index("answer:alcohol")] = 0.48, 0.45
+    d = index._decide("en", readings[0], readings, p)
     assert d.kind == "clarify" and set(d.candidates) == {"naloxone", "alcohol"}
     assert d.as_dict()["candidates"] == list(d.candidates)
+    p[index.model.labels.index("answer:alcohol")] = 0.2  # one clearly ahead: its answer
+    assert (index._decide("en", readings[0], readings, p).kind, index._decide("en", readings[0], readings, p).id) == ("answer", "naloxone")
 
 
 def test_locale_detection(index: MatchIndex) -> None:

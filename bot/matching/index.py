@@ -723,12 +723,14 @@ class MatchIndex:
         unanswered = not ranked or top < ANSWER_MIN
         # A message of one sentence that nothing else would answer, where one emergency holds the model's lead:
         # the steps come first, not "I did not understand". Its words must be evidence: two the content knows,
-        # or one that is no everyday word ("nothing" is not "unresponsive"). (--cv 5: emergency recall 71.6% ->
+        # or one that is no everyday word ("nothing" is not "unresponsive"); and no sign that it is a past event or
+        # a general question. (--cv 5: emergency recall 71.6% ->
         # 76.1%, false emergencies 1.3% -> 1.4%; inside long messages it raised false emergencies, so not there.)
         common = self.own_common.get(reading.locale, frozenset())
         telling = words_known >= 2 or (words_known == 1 and any(w not in common for w in reading.words))
         lead = float(p[self.emergency_mask].max()) if self.emergency_mask.any() else 0.0
-        if whole and spans is None and telling and em_best is not None and lead >= EMERGENCY_UNANSWERED and unanswered:
+        now = self._damping(self.locales[reading.locale], reading.tokens) == 1.0  # no "last week", no "what if"
+        if whole and spans is None and now and telling and em_best is not None and lead >= EMERGENCY_UNANSWERED and unanswered:
             return Decision("emergency", code, self._which_emergency(rule_id, em_best, p), em_mass)
         if not ranked or top < CLARIFY_MIN or not known:
             return Decision("fallback", code, None, top, urgent=rule_id)  # the model's hunch alone is no offer here
