@@ -279,6 +279,10 @@ def test_an_everyday_word_is_no_substance_and_no_emergency(real_engine: Engine, 
         ("last month my friend had a seizure, what should we have done", "en"),
         ("what do i do if my friend stops breathing", "en"),
         ("минулого тижня подруга знепритомніла на вечірці, що треба було робити", "uk"),
+        # the rule net sees a sign, but the question is framed as "what to do if": the answer, the steps first
+        ("what should you do if someone is having a seizure", "en"),
+        ("что делать если у человека судороги", "ru"),
+        ("що робити, якщо в людини судоми", "uk"),
     ],
 )
 def test_a_past_event_or_a_what_if_is_answered_with_the_steps_one_tap_away(real_engine: Engine, text: str, locale: str) -> None:
@@ -289,3 +293,10 @@ def test_a_past_event_or_a_what_if_is_answered_with_the_steps_one_tap_away(real_
 def test_a_now_word_keeps_the_emergency(real_engine: Engine) -> None:
     got = real_engine.bundle.index.classify("my friend had a seizure last week and now he is seizing again", default_locale="en")
     assert got.kind == "emergency", got
+    for text, locale in [
+        ("help what do i do if he doesnt wake up", "en"),  # a cry for help is now, "if" or not
+        ("помогите что делать если он не просыпается", "ru"),
+        ("рятуйте, що робити якщо він не прокидається", "uk"),
+    ]:
+        got = real_engine.bundle.index.classify(text, default_locale=locale)
+        assert got.kind == "emergency", (text, got)
