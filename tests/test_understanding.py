@@ -300,3 +300,23 @@ def test_a_now_word_keeps_the_emergency(real_engine: Engine) -> None:
     ]:
         got = real_engine.bundle.index.classify(text, default_locale=locale)
         assert got.kind == "emergency", (text, got)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        (
+            "Last year my brother overdosed and stopped breathing. Now he is clean, I want naloxone at home. Where can I get it?",
+            "en",
+        ),
+        ("Минулого року брат передознувся і перестав дихати. Зараз він не вживає, хочу тримати налоксон вдома. Де його взяти?", "uk"),
+    ],
+)
+def test_a_sentence_about_the_past_is_no_emergency_in_a_long_message(real_engine: Engine, text: str, locale: str) -> None:
+    """The sentence tells of last year; the "now" of another sentence does not make it happen now."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert (got.kind, got.id, got.locale) == ("answer", "naloxone", locale), got
+    now = real_engine.bundle.index.classify(
+        "Sorry for the long message. We were at a party. Now he is not breathing and his lips are blue."
+    )
+    assert now.kind == "emergency"
