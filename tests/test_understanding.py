@@ -261,6 +261,7 @@ def test_background_is_no_topic_and_an_emergency_in_any_sentence_wins(real_engin
         ("thinking about changing my job", "en"),  # "chang" was a cocaine alias
         ("we just want to fit in at school", "en"),  # "fit" alone is no seizure
         ("nothing", "en"),  # an everyday word the model ties to "shook him, nothing" is no emergency alone
+        ("no", "en"),  # nor is a short one ("no reason to live")
         ("ничего", "ru"),
         ("він курить на балконі", "uk"),  # smoking is not cannabis: "дунути" was a form of "курити"
         ("сколько наркотиков в среднем ловят на таможне", "ru"),  # "наркотики" is not cannabis

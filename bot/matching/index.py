@@ -742,7 +742,8 @@ class MatchIndex:
         # a general question. (--cv 5: emergency recall 71.6% ->
         # 76.1%, false emergencies 1.3% -> 1.4%; inside long messages it raised false emergencies, so not there.)
         common = self.own_common.get(reading.locale, frozenset())
-        telling = words_known >= 2 or (words_known == 1 and any(w not in common for w in reading.words))
+        # (the common-word lists hold words of four letters and more: a shorter word is never telling alone)
+        telling = words_known >= 2 or (words_known == 1 and any(len(w) >= 4 and w not in common for w in reading.words))
         lead = float(p[self.emergency_mask].max()) if self.emergency_mask.any() else 0.0
         if whole and spans is None and not framed and telling and em_best is not None and lead >= EMERGENCY_UNANSWERED and unanswered:
             return Decision("emergency", code, self._which_emergency(rule_id, em_best, p), em_mass)
