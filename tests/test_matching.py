@@ -141,3 +141,18 @@ def test_the_rule_net_says_whether_and_a_sure_model_says_which_emergency(real_en
     assert which("emergency-opioid-overdose", "emergency-seizure", probs(seizure=0.2, opioid_overdose=0.05)) == "emergency-opioid-overdose"
     assert which("emergency-unresponsive", "emergency-seizure", probs(seizure=0.35, unresponsive=0.3)) == "emergency-unresponsive"
     assert which(None, "emergency-seizure", probs(seizure=0.3)) == "emergency-seizure"  # the model alone
+
+
+def test_a_word_the_content_lacks_is_read_from_its_letters_only_when_the_model_is_sure(real_engine: Engine) -> None:
+    """No word of "boldenonne" is a word of the content; its letters may still make the model sure of one answer
+    (a steroid it does not list). Sure: that answer; unsure: "I did not understand", never a guess."""
+    index = real_engine.bundle.index
+    readings = index.readings("boldenonne", "en")
+    assert not any(f"w:{s}" in index.model.vocab for s in readings[0].stems) and not readings[0].substances
+    labels = index.model.labels
+    p = np.zeros(len(labels))
+    p[labels.index("answer:steroids-ipeds")] = 0.7
+    got = index._decide("en", readings[0], readings, p)
+    assert (got.kind, got.id) == ("answer", "steroids-ipeds")
+    p[labels.index("answer:steroids-ipeds")] = 0.3
+    assert index._decide("en", readings[0], readings, p).kind == "fallback"
