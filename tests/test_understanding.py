@@ -321,3 +321,10 @@ def test_a_sentence_about_the_past_is_no_emergency_in_a_long_message(real_engine
         "Sorry for the long message. We were at a party. Now he is not breathing and his lips are blue."
     )
     assert now.kind == "emergency"
+
+
+@pytest.mark.parametrize(("text", "locale"), [("ok", "en"), ("yes", "en"), ("ок", "ru"), ("да", "ru"), ("добре", "uk"), ("так", "uk")])
+def test_one_everyday_word_names_no_topic(real_engine: Engine, text: str, locale: str) -> None:
+    """ "ok" was a choice between safer injecting and safer smoking, then the safer injecting answer."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind == "fallback", got
