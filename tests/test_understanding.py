@@ -325,6 +325,7 @@ def test_a_sentence_about_the_past_is_no_emergency_in_a_long_message(real_engine
 
 @pytest.mark.parametrize(("text", "locale"), [("ok", "en"), ("yes", "en"), ("ок", "ru"), ("да", "ru"), ("добре", "uk"), ("так", "uk")])
 def test_one_everyday_word_names_no_topic(real_engine: Engine, text: str, locale: str) -> None:
-    """ "ok" was a choice between safer injecting and safer smoking, then the safer injecting answer."""
+    """No topic (small talk at most): "ok" was a choice between safer injecting and safer smoking, then the safer
+    injecting answer."""
     got = real_engine.bundle.index.classify(text, default_locale=locale)
-    assert got.kind == "fallback", got
+    assert got.kind in ("fallback", "smalltalk"), got
