@@ -739,12 +739,12 @@ class MatchIndex:
         top = float(p[ranked[0]]) if ranked else 0.0
         unanswered = not ranked or top < ANSWER_MIN
         # A message of one sentence that nothing else would answer, where one emergency holds the model's lead:
-        # the steps come first, not "I did not understand". Its words must be evidence: two the content knows,
-        # or one that is no everyday word ("nothing" is not "unresponsive"); and no sign that it is a past event or
-        # a general question. (--cv 5: emergency recall 71.6% ->
-        # 76.1%, false emergencies 1.3% -> 1.4%; inside long messages it raised false emergencies, so not there.)
+        # the steps come first, not "I did not understand". Its words must be evidence: two the content knows, or
+        # one of four letters or more that is no everyday word ("nothing" and "no" are not "unresponsive"; the
+        # common-word lists hold only longer words); and no sign of a past event or a general question (--cv 5:
+        # emergency recall 71.6% -> 76.1%, false emergencies 1.3% -> 1.4%; inside long messages it raised false
+        # emergencies, so not there).
         common = self.own_common.get(reading.locale, frozenset())
-        # (the common-word lists hold words of four letters and more: a shorter word is never telling alone)
         telling = words_known >= 2 or (words_known == 1 and any(len(w) >= 4 and w not in common for w in reading.words))
         lead = float(p[self.emergency_mask].max()) if self.emergency_mask.any() else 0.0
         if whole and spans is None and not framed and telling and em_best is not None and lead >= EMERGENCY_UNANSWERED and unanswered:
