@@ -217,6 +217,7 @@ class MatchIndex:
             write_cached_json(f"common-{key}.json", {lang: sorted(words) for lang, words in common.items()})
         self.kind_of = np.array([self.kinds.get(lab, "answer") for lab in self.model.labels])
         self.emergency_mask = self.kind_of == "emergency"
+        self.answerable = ~np.isin(self.kind_of, ("emergency", "background"))  # what a non-emergency decision may be
         self.background = self.model.labels.index(BACKGROUND) if BACKGROUND in self.model.labels else None
         self.risk_rank = {level: i for i, level in enumerate(content.topics.risk_levels)}
 
@@ -735,7 +736,11 @@ class MatchIndex:
             p = p.copy()
             p[self.background] = 0.0
             p /= 1.0 - bg
-        ranked = [i for i in np.argsort(-p) if self.kind_of[i] not in ("emergency", "background")][:MAX_CANDIDATES]
+        # the best few answerable labels, best first: a partial sort, not a Python pass over every label
+        q = np.where(self.answerable, p, -1.0)
+        k = min(MAX_CANDIDATES, int(self.answerable.sum()))
+        best = np.argpartition(-q, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
+        ranked = [int(i) for i in best[np.argsort(-q[best], kind="stable")]]
         top = float(p[ranked[0]]) if ranked else 0.0
         unanswered = not ranked or top < ANSWER_MIN
         # A message of one sentence that nothing else would answer, where one emergency holds the model's lead:
