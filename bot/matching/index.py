@@ -151,16 +151,16 @@ class _LocaleIndex:
     aliases: dict[tuple[str, ...], str]  # analysed alias -> substance id
     unless: dict[str, frozenset[str]]
     max_alias: int
-    mixing: tuple[tuple[str, ...], ...]  # surface word sequences
-    connectors: tuple[tuple[str, ...], ...]
-    contrast: tuple[tuple[str, ...], ...]
-    general: tuple[tuple[str, ...], ...]
-    urgent: tuple[tuple[str, ...], ...]
+    mixing: tuple[str, ...]  # surface word sequences, each padded with spaces (" at once "), joined at load
+    connectors: tuple[str, ...]
+    contrast: tuple[tuple[str, ...], ...]  # word sequences
+    general: tuple[str, ...]
+    urgent: tuple[str, ...]
     stop_words: frozenset[str]  # typed words that leave a flow
     # each trigger filed under its rarest stem: a message only tries the triggers of the stems it has
     trigger_keys: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
-    notnow: tuple[tuple[str, ...], ...] = ()  # a past event or a "what if": not happening now...
-    now: tuple[tuple[str, ...], ...] = ()  # ... unless one of these says it is
+    notnow: tuple[str, ...] = ()  # a past event or a "what if": not happening now...
+    now: tuple[str, ...] = ()  # ... unless one of these says it is
 
 
 # Whose common words a locale leaves uncorrected: Russian and Ukrainian messages mix the two, and a Russian word
@@ -268,6 +268,9 @@ class MatchIndex:
         def words(key: str) -> tuple[tuple[str, ...], ...]:
             return tuple(t for w in pack.match_words.get(key, ()) if (t := tuple(basic_tokens(w))))
 
+        def padded(key: str) -> tuple[str, ...]:
+            return tuple(f" {' '.join(t)} " for t in words(key))
+
         return _LocaleIndex(
             analyzer,
             triggers,
@@ -276,15 +279,15 @@ class MatchIndex:
             aliases,
             unless,
             max_alias,
-            words("mixing"),
-            words("connectors"),
+            padded("mixing"),
+            padded("connectors"),
             words("contrast"),
-            words("general"),
-            words("urgent"),
+            padded("general"),
+            padded("urgent"),
             frozenset(" ".join(w) for w in words("stop")),
             _trigger_keys(triggers),
-            words("notnow"),
-            words("now"),
+            padded("notnow"),
+            padded("now"),
         )
 
     def training_texts(self) -> list[tuple[str, str, str]]:
@@ -460,8 +463,9 @@ class MatchIndex:
     # --- emergencies --------------------------------------------------------------------------------------
 
     @staticmethod
-    def _has(phrases: tuple[tuple[str, ...], ...], padded: str) -> bool:
-        return any(f" {' '.join(p)} " in padded for p in phrases)
+    def _has(phrases: tuple[str, ...], padded: str) -> bool:
+        """Whether one of the phrases (padded with spaces at load) is in the padded text, as whole words."""
+        return any(p in padded for p in phrases)
 
     def _damping(self, li: _LocaleIndex, tokens: list[str] | tuple[str, ...]) -> float:
         """A general question ("can meth cause a stroke") about nobody in particular weighs emergency signs half;
