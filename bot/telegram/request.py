@@ -58,7 +58,7 @@ class AiohttpRequest(BaseRequest):
         self.pool_size = connection_pool_size
         self._timeouts = {"connect": connect_timeout, "read": read_timeout, "write": write_timeout, "pool": pool_timeout}
         self._session: aiohttp.ClientSession | None = None
-        self._proxies: dict[str, Proxy] = {}  # by URL: a bot calls a handful of methods on one host
+        self._proxies: dict[URL, Proxy] = {}  # by origin (scheme, host, port): never the URL, which holds the token
 
     @property
     def read_timeout(self) -> float | None:
@@ -77,14 +77,16 @@ class AiohttpRequest(BaseRequest):
             await session.close()
 
     def proxy_for(self, url: str) -> Proxy:
-        """The proxy the environment names for `url` (and its credentials), or (None, None); asked once."""
-        found = self._proxies.get(url)
+        """The proxy the environment names for `url` (and its credentials), or (None, None); asked once per origin."""
+        target = URL(url)
+        origin = target.origin()
+        found = self._proxies.get(origin)
         if found is None:
             try:
-                found = get_env_proxy_for_url(URL(url))
+                found = get_env_proxy_for_url(target)
             except LookupError:  # none set, or NO_PROXY covers the host
                 found = (None, None)
-            self._proxies[url] = found
+            self._proxies[origin] = found
         return found
 
     def _timeout(self, name: str, given: Any) -> float:
