@@ -156,3 +156,18 @@ def test_a_word_the_content_lacks_is_read_from_its_letters_only_when_the_model_i
     assert (got.kind, got.id) == ("answer", "steroids-ipeds")
     p[labels.index("answer:steroids-ipeds")] = 0.3
     assert index._decide("en", readings[0], readings, p).kind == "fallback"
+
+
+def test_flow_examples_teach_the_model_but_never_fire_the_rule_net(mini_tree: Path) -> None:
+    """`examples:` are whole messages the model learns a flow from; the rule net looks only at triggers, so an
+    example holding the words of one ("snoring") does not make those words an emergency on their own."""
+    from bot.content import load_content
+    from tests.test_validation import edit
+
+    example = "we left my cousin on the sofa after the party and now he is snoring weirdly"
+    edit(mini_tree, "dialogues/emergency-overdose.yaml", "signals:", f'examples:\n  en: ["{example}"]\nsignals:')
+    index = MatchIndex(load_content(mini_tree), cache=False)
+    assert ("emergency:emergency-overdose", "en", example) in index.training_texts()
+    readings = index.readings(example, "en")
+    assert index._rule_net(readings, None) == ("emergency-overdose", 0.5)  # only the trigger "0.5: snoring"
+    assert index._rule_net(index.readings("we left my cousin on the sofa after the party", "en"), None)[0] is None

@@ -487,3 +487,8 @@ def test_a_country_name_per_locale(mini_tree: Path) -> None:
     assert engine.handle(Incoming(text="/country gb"), session)[-1].text == "Emergency number set for United Kingdom: 999 or 112."
     reply = engine.handle(Incoming(text="not breathing"), session)[-1]
     assert reply.text.startswith("1. Call 999 or 112 now.")
+
+
+def test_flow_examples_for_no_locale(mini_tree: Path) -> None:
+    line = edit(mini_tree, "dialogues/emergency-overdose.yaml", "signals:", 'examples:\n  de: ["er atmet nicht mehr"]\nsignals:')
+    assert problems(mini_tree) == [f"dialogues/emergency-overdose.yaml:{line + 1}: examples for 'de', which is not a locale"]

@@ -84,9 +84,10 @@ def check_flow_links(c: Collector, flow: Flow, raw: LDict, flows: dict[str, Flow
     for loc in locales:
         if not flow.triggers.get(loc):
             c.gap(rel, line_of(raw, "triggers"), f"flow has no triggers for locale {loc!r}", loc)
-    for loc in flow.triggers:
-        if loc not in locales:
-            c.add(rel, line_of(raw["triggers"], loc), f"triggers for {loc!r}, which is not a locale")
+    for key, table in (("triggers", flow.triggers), ("signals", flow.signals), ("examples", flow.examples)):
+        for loc in table:
+            if loc not in locales:
+                c.add(rel, line_of(raw[key], loc), f"{key} for {loc!r}, which is not a locale")
     title_node = raw.get("title")
     raw_title: dict[Any, Any] = title_node if isinstance(title_node, dict) else {}
     for loc in locales:

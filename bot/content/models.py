@@ -79,6 +79,9 @@ class Flow:
     steps: Mapping[str, Step]
     path: str
     title: Mapping[str, str] = field(default_factory=dict)
+    # whole messages the model learns the flow from (long, rambling, in Latin letters); unlike triggers, the
+    # emergency rule net never looks at them, so they teach without making the net fire on every word of them
+    examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -481,6 +481,7 @@ _FLOW_SPEC: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "emergency": (bool, True),
     "triggers": (dict, True),
     "signals": (dict, False),
+    "examples": (dict, False),
     "start": (str, True),
     "steps": (dict, True),
 }
@@ -536,6 +537,7 @@ def load_flow(c: Collector, path: Path) -> tuple[Flow | None, LDict | None]:
         c.add(rel, line_of(data, "id"), f"id {flow_id!r} does not match the file name {path.name!r}")
     triggers = parse_triggers(c, data, "triggers", rel)
     signals = {str(loc): c.texts(data["signals"], loc, rel) for loc in (data.get("signals") or {})}
+    examples = {str(loc): c.texts(data["examples"], loc, rel) for loc in (data.get("examples") or {})}
     steps: dict[str, Step] = {}
     for step_id, spec in data["steps"].items():
         where = f"step {step_id!r}"
@@ -585,5 +587,5 @@ def load_flow(c: Collector, path: Path) -> tuple[Flow | None, LDict | None]:
     if data["start"] not in steps and data["start"] not in data["steps"]:
         c.add(rel, line_of(data, "start"), f"start step {data['start']!r} does not exist")
     title = c.localized(data, "title", rel, "title") if data.get("title") is not None else {}
-    flow = Flow(flow_id, data["emergency"], triggers, signals, data["start"], steps, rel, title)
+    flow = Flow(flow_id, data["emergency"], triggers, signals, data["start"], steps, rel, title, examples)
     return flow, data

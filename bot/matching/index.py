@@ -305,6 +305,7 @@ class MatchIndex:
                 kind = "emergency" if flow.emergency else "flow"
                 for trig in flow.triggers.get(code, ()):
                     out.append((f"{kind}:{flow.id}", code, trig.phrase))
+                out.extend((f"{kind}:{flow.id}", code, text) for text in flow.examples.get(code, ()))
                 # signals ("heroin", "MDMA") only tell emergencies apart: alone they are not one, so not taught
                 if flow.title.get(code):
                     out.append((f"{kind}:{flow.id}", code, flow.title[code]))
