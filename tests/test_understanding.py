@@ -156,6 +156,22 @@ def test_three_substances_in_ukrainian(real_engine: Engine) -> None:
     assert reply.locale == "uk" and len(reply.text.split("\n\n")) >= 2
 
 
+@pytest.mark.parametrize(
+    ("text", "combo"),
+    [
+        ("чи можна пити алкоголь після мефу", ("alcohol", "cathinones")),  # "чи" asks whether: a mix
+        ("chy mozhna travu pislya grybiv", ("cannabis", "mushrooms")),
+        ("меф чи фен, що з них гірше для серця", None),  # after a substance "чи" is "or": a comparison
+    ],
+)
+def test_ukrainian_chi_asks_before_a_substance_compares_after(real_engine: Engine, text: str, combo: tuple[str, str] | None) -> None:
+    d = real_engine.classify(text)
+    if combo is None:
+        assert d.kind != "combo"
+    else:
+        assert d.kind == "combo" and d.substances == combo and d.locale == "uk"
+
+
 @pytest.mark.parametrize(("text", "sid"), [("привіт", "greeting"), ("ти бот чи людина?", "are-you-human"), ("бувай", "goodbye")])
 def test_small_talk_in_ukrainian(real_engine: Engine, text: str, sid: str) -> None:
     reply = say(real_engine, Session(), text)

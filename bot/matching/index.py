@@ -161,6 +161,7 @@ class _LocaleIndex:
     trigger_keys: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
     notnow: tuple[str, ...] = ()  # a past event or a "what if": not happening now...
     now: tuple[str, ...] = ()  # ... unless one of these says it is
+    asking: frozenset[str] = frozenset()  # contrast words that also open a yes/no question (uk "чи")
 
 
 # Whose common words a locale leaves uncorrected: Russian and Ukrainian messages mix the two, and a Russian word
@@ -288,6 +289,7 @@ class MatchIndex:
             _trigger_keys(triggers),
             padded("notnow"),
             padded("now"),
+            frozenset(" ".join(w) for w in words("asking")),
         )
 
     def training_texts(self) -> list[tuple[str, str, str]]:
@@ -555,8 +557,15 @@ class MatchIndex:
         first = len(tokens)
         for phrase in li.contrast:
             size = len(phrase)
+            asks = size == 1 and phrase[0] in li.asking
             for k in range(len(tokens) - size + 1):
                 if tokens[k : k + size] == phrase:
+                    # "чи" before any substance asks whether ("чи можна пити після мефу"); only after one does it
+                    # compare ("меф чи фен"). Its first use only, so a message is looked up a fixed number of times.
+                    if asks:
+                        asks = False
+                        if not self._substances(li, li.analyzer.analyse_tokens(tokens[:k])[1]):
+                            continue
                     first = min(first, k + size)
                     break
         if first < len(tokens):
