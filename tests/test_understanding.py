@@ -345,3 +345,39 @@ def test_one_everyday_word_names_no_topic(real_engine: Engine, text: str, locale
     injecting answer."""
     got = real_engine.bundle.index.classify(text, default_locale=locale)
     assert got.kind in ("fallback", "smalltalk"), got
+
+
+# --- a sign said not to be there -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "she's not unconscious, she answers when i talk to her, just really out of it",
+        "no seizure or anything but my hands keep twitching after the pills",
+        "не судороги, просто трясет немного после фена",
+        "судорог нет, просто руки трясутся после фена",  # "нет" after the word it denies
+        "не судоми, просто трусить трохи після фену",
+    ],
+)
+def test_a_denied_sign_starts_no_emergency(real_engine: Engine, text: str) -> None:
+    assert real_engine.classify(text).kind != "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he's not breathing",
+        "shook him nothing",
+        "not breathing lips blue",
+        "он не дышит",
+        "дыхания нет",
+        "не могу разбудить его",
+        "він не дихає",
+        "дихання немає",
+        "не можу її розбудити",
+        "ne dyshit",
+    ],
+)
+def test_negations_that_are_the_sign_still_start_the_steps(real_engine: Engine, text: str) -> None:
+    assert real_engine.classify(text).kind == "emergency"

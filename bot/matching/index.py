@@ -122,8 +122,34 @@ _NEGATIONS = frozenset(
 )
 
 
+_POSTPOSED = frozenset(["нет", "немає", "нема"])
+
+
+def _is_negation(token: str) -> bool:
+    return token in _NEGATIONS or (token.endswith("nt") and token[:-2] in ("is", "are", "was", "wo", "ca", "do", "does", "did"))
+
+
 def _negated(tokens: Sequence[str]) -> bool:
-    return any(t in _NEGATIONS or (t.endswith("nt") and t[:-2] in ("is", "are", "was", "wo", "ca", "do", "does", "did")) for t in tokens)
+    return any(_is_negation(t) for t in tokens)
+
+
+def _scopes(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """Where the negations of a message reach, for the rule net; None when there is none.
+
+    (affirmed, near): the tokens without the word right after a negation ("isnt blue", "no seizure", "не
+    синий"), where a trigger holding no negation of its own must be found; and the words within two of a
+    negation, one of which a trigger that holds one ("not breathing", "не дышит", "slapped him nothing") must
+    be, so "он не синий и дышит" is no "не дышит". Only the very next word is taken from the affirmed ones, so
+    "not really unconscious" and "no, hes unconscious" still count: the net leans to recall."""
+    at = [i for i, t in enumerate(tokens) if _is_negation(t)]
+    if not at:
+        return None
+    # "нет" and "немає" also deny the word before them: "судорог нет", "судом немає"
+    skip = {i + 1 for i in at} | {i - 1 for i in at if tokens[i] in _POSTPOSED}
+    affirmed = tuple(t for i, t in enumerate(tokens) if i not in skip or _is_negation(t))
+    reach = {j for i in at for j in range(i - 2, i + 3)}
+    near = tuple(t for i, t in enumerate(tokens) if i in reach and not _is_negation(t))
+    return affirmed, near
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +172,7 @@ class Reading:
 class _LocaleIndex:
     analyzer: Analyzer
     triggers: list[tuple[str, frozenset[str], float]]  # (flow id, stems, weight)
+    negative: frozenset[int]  # the triggers that say a negation themselves ("not breathing", "не дышит")
     signals: dict[str, tuple[frozenset[str], ...]]  # flow -> phrases (all words must appear)
     emergency_order: dict[str, int]
     aliases: dict[tuple[str, ...], str]  # analysed alias -> substance id
@@ -237,6 +264,7 @@ class MatchIndex:
         for flow in content.flows.values():
             texts.extend(t.phrase for t in flow.triggers.get(code, ()))
             texts.extend(flow.signals.get(code, ()))
+            texts.extend(flow.examples.get(code, ()))
         for names in pack.substances.values():
             texts.extend(names.aliases)
         for talk in pack.smalltalk.values():
@@ -245,6 +273,7 @@ class MatchIndex:
         analyzer.freeze()
 
         triggers: list[tuple[str, frozenset[str], float]] = []
+        negative: set[int] = set()
         signals: dict[str, tuple[frozenset[str], ...]] = {}
         order: dict[str, int] = {}
         rank = {fid: i for i, fid in enumerate(content.topics.emergency)}
@@ -253,6 +282,8 @@ class MatchIndex:
             for trig in flow.triggers.get(code, ()):
                 stems = frozenset(analyzer.analyse(trig.phrase))
                 if stems and (code, trig.phrase) not in exclude:
+                    if _negated(basic_tokens(trig.phrase)):
+                        negative.add(len(triggers))
                     triggers.append((flow.id, stems, trig.weight))
             signals[flow.id] = tuple(frozenset(st) for text in flow.signals.get(code, ()) if (st := analyzer.analyse(text)))
 
@@ -275,6 +306,7 @@ class MatchIndex:
         return _LocaleIndex(
             analyzer,
             triggers,
+            frozenset(negative),
             signals,
             order,
             aliases,
@@ -483,17 +515,23 @@ class MatchIndex:
         return 1.0
 
     @staticmethod
-    def _emergency(li: _LocaleIndex, stems: set[str], damping: float = 1.0) -> tuple[str | None, float]:
+    def _emergency(
+        li: _LocaleIndex, stems: set[str], damping: float = 1.0, scopes: tuple[set[str], set[str]] | None = None
+    ) -> tuple[str | None, float]:
         """The rule safety net: sum the weights of the triggers whose words all appear; 1 or more is an emergency.
 
         Within a flow, a trigger equal to or inside another one that also fired is not counted twice ("wont
         wake" and "wont wake up"). The flow is then chosen by the evidence only it has (triggers no other flow
         shares, and its signals, up to two), so a sign common to several emergencies does not decide which one.
+
+        `scopes`: the stems of (affirmed, near) of `_scopes`: a trigger without a negation of its own must be
+        among the affirmed ones ("she isnt unconscious" fires no "unconscious"), one with a negation must have a
+        word near one ("not breathing" fires, "not blue and breathing" does not).
         """
         fired: dict[str, list[tuple[frozenset[str], float]]] = defaultdict(list)
         for n in sorted({n for stem in stems for n in li.trigger_keys.get(stem, ())}):  # the triggers' own order
             fid, need, weight = li.triggers[n]
-            if need <= stems:
+            if need <= stems and (scopes is None or (bool(need & scopes[1]) if n in li.negative else need <= scopes[0])):
                 fired[fid].append((need, weight))
         if not fired:
             return None, 0.0
@@ -521,6 +559,24 @@ class MatchIndex:
             choice[fid] = unique + signal
         best = max(totals, key=lambda f: (choice[f], totals[f] >= 1.0, totals[f], -li.emergency_order.get(f, 99)))
         return best, totals[best]
+
+    @staticmethod
+    def _denied(li: _LocaleIndex, stems: set[str], scopes: tuple[set[str], set[str]]) -> bool:
+        """Whether a sign is said not to be there: a trigger without a negation whose words are all in the message
+        but not all affirmed ("she isnt unconscious"), unless a trigger with a negation that fired holds it ("не
+        дышит" holds "дышит")."""
+        affirmed, near = scopes
+        blocked, negatives = [], []
+        for n in sorted({n for stem in stems for n in li.trigger_keys.get(stem, ())}):
+            _, need, _ = li.triggers[n]
+            if not need <= stems:
+                continue
+            if n in li.negative:
+                if need & near:
+                    negatives.append(need)
+            elif not need <= affirmed:
+                blocked.append(need)
+        return any(not any(need <= neg for neg in negatives) for need in blocked)
 
     # --- substances -----------------------------------------------------------------------------------------
 
@@ -658,10 +714,19 @@ class MatchIndex:
         code = locale if locale in self.locales else reading.locale
         return self._decide(code, reading, readings, p, spans, whole=whole), reading, readings, p
 
-    def _rule_net(self, readings: list[Reading], spans: list[tuple[int, int]] | None) -> tuple[str | None, float]:
-        """The rule net in every reading. With `spans` (the sentences of a long message) each sentence is looked
-        at alone: words of two sentences ("can you die from coke", "i just want to be careful") make no sign."""
-        rule_id, rule_score = None, 0.0
+    @staticmethod
+    def _scope_stems(li: _LocaleIndex, tokens: Sequence[str]) -> tuple[set[str], set[str]] | None:
+        found = _scopes(tokens)
+        if found is None:
+            return None
+        return set(li.analyzer.analyse_tokens(found[0])[1]), set(li.analyzer.analyse_tokens(found[1])[1])
+
+    def _rule_net(self, readings: list[Reading], spans: list[tuple[int, int]] | None) -> tuple[str | None, float, bool]:
+        """The rule net in every reading: (flow, score, whether a sign was denied: "she isnt unconscious" scores
+        less than it would without the negation). With `spans` (the sentences of a long message) each sentence
+        is looked at alone: words of two sentences ("can you die from coke", "i just want to be careful") make
+        no sign."""
+        rule_id, rule_score, denied = None, 0.0, False
         for r in readings:
             li = self.locales[r.locale]
             damping = self._damping(li, r.tokens)
@@ -671,11 +736,15 @@ class MatchIndex:
                 # emergencies 1.5% -> 1.4%, no emergency lost there or in any spent set)
                 if spans and self._damping(li, r.tokens[a:b]) < 1.0:
                     continue
-                stems = li.analyzer.analyse_tokens(r.tokens[a:b])[1] if spans else r.stems
-                fid, score = self._emergency(li, set(stems), damping)
+                part = r.tokens[a:b] if spans else r.tokens
+                stems = li.analyzer.analyse_tokens(part)[1] if spans else r.stems
+                scopes = self._scope_stems(li, part)
+                fid, score = self._emergency(li, set(stems), damping, scopes)
+                if scopes is not None and self._denied(li, set(stems), scopes):
+                    denied = True
                 if fid is not None and score > rule_score:
                     rule_id, rule_score = fid, score
-        return rule_id, rule_score
+        return rule_id, rule_score, denied
 
     def _which_emergency(self, rule_id: str | None, em_best: str | None, p: np.ndarray) -> str | None:
         """Which emergency flow: the rule net says whether, and the model, trained on every flow's phrasings, says
@@ -704,7 +773,10 @@ class MatchIndex:
         of it."""
         labels = self.model.labels
         # emergencies: the rule net in every reading, and the model
-        rule_id, rule_score = self._rule_net(readings, spans)
+        rule_id, rule_score, denied = self._rule_net(readings, spans)
+        # A sign said not to be there ("she isnt unconscious, just out of it"), with no other sure one: the model
+        # alone starts no flow (it learnt "unconscious" as an emergency word); the flow is still the first button
+        denied = denied and rule_score < 1.0
         em_mass = float(p[self.emergency_mask].sum()) if self.emergency_mask.any() else 0.0
         em_best = None
         if self.emergency_mask.any():
@@ -728,7 +800,8 @@ class MatchIndex:
         # The model alone starts an emergency flow on words the content knows, and needs either some sign the
         # rule net saw too, or a clear majority of its own over two words or more (one rare word is no evidence).
         alone = em_mass >= EMERGENCY_ALONE and words_known >= 2
-        if em_best is not None and known and em_mass >= (EMERGENCY_FRAMED if framed else EMERGENCY_MIN) and (rule_score > 0 or alone):
+        sure = em_mass >= (EMERGENCY_FRAMED if framed else EMERGENCY_MIN)
+        if em_best is not None and known and not denied and sure and (rule_score > 0 or alone):
             return Decision("emergency", code, self._which_emergency(rule_id, em_best, p), em_mass)
         urgent = rule_id or (em_best if em_mass >= URGENT_OFFER and known else None)
 
@@ -766,7 +839,8 @@ class MatchIndex:
         common = self.own_common.get(reading.locale, frozenset())
         telling = words_known >= 2 or (words_known == 1 and any(len(w) >= 4 and w not in common for w in reading.words))
         lead = float(p[self.emergency_mask].max()) if self.emergency_mask.any() else 0.0
-        if whole and spans is None and not framed and telling and em_best is not None and lead >= EMERGENCY_UNANSWERED and unanswered:
+        leads = em_best is not None and lead >= EMERGENCY_UNANSWERED
+        if whole and spans is None and not framed and not denied and telling and leads and unanswered:
             return Decision("emergency", code, self._which_emergency(rule_id, em_best, p), em_mass)
         # A word the content does not have ("trenbolone") can still be read from its letters when the model is
         # that sure of one answer (--cv 5: 73.9% -> 74.7%; emergencies still need known words, above)
@@ -808,7 +882,7 @@ class MatchIndex:
         }
         for r in readings:
             li = self.locales[r.locale]
-            fid, score = self._emergency(li, set(r.stems))
+            fid, score = self._emergency(li, set(r.stems), 1.0, self._scope_stems(li, r.tokens))
             if fid:
                 rules = out.setdefault("rules", [])
                 assert isinstance(rules, list)
