@@ -248,6 +248,19 @@ class MatchIndex:
         self.answerable = ~np.isin(self.kind_of, ("emergency", "background"))  # what a non-emergency decision may be
         self.background = self.model.labels.index(BACKGROUND) if BACKGROUND in self.model.labels else None
         self.risk_rank = {level: i for i, level in enumerate(content.topics.risk_levels)}
+        # what each entry is about, from its title and keywords in every locale: the substances it names, and
+        # whether it is about mixing at all (see _asks_otherwise)
+        about: dict[str, set[str]] = defaultdict(set)
+        mixes: set[str] = set()
+        for code, li in self.locales.items():
+            for entry in content.locales[code].entries.values():
+                for text in (entry.title, *entry.keywords):
+                    tokens = tuple(basic_tokens(text))
+                    about[f"answer:{entry.id}"].update(self._substances(li, li.analyzer.analyse_tokens(tokens)[1]))
+                    if self._has(li.mixing, " " + " ".join(tokens) + " "):
+                        mixes.add(f"answer:{entry.id}")
+        self.about = [frozenset(about.get(label, ())) for label in self.model.labels]
+        self.about_mixing = np.array([label in mixes for label in self.model.labels])
 
     # --- building ---------------------------------------------------------------------------------------
 
@@ -601,15 +614,27 @@ class MatchIndex:
                 i += 1
         return found
 
-    def _mixing_intent(self, li: _LocaleIndex, reading: Reading) -> bool:
+    def _mixing_intent(self, li: _LocaleIndex, reading: Reading, spans: list[tuple[int, int]] | None = None) -> bool:
         """Two substances are a combo question when joined as a mix ("with", "and", "on"), not compared ("X or Y",
         "difference between X and Y"), or when the message is little more than the names ("xanax alcohol?").
         A contrast word only compares when a substance follows it: "X and Y, or is that dumb" still mixes.
-        Linear in the message: the first contrast word is the only one that needs a look at what follows."""
+        Linear in the message: the first contrast word is the only one that needs a look at what follows.
+
+        In a message of several sentences (`spans`), without a mixing word, one sentence must join two of them:
+        "he drinks and smokes weed every day. how do i get him into treatment" names two but asks about neither."""
         tokens = reading.tokens
         padded = " " + " ".join(tokens) + " "
         if self._has(li.mixing, padded):
             return True
+        if spans and len(spans) > 1:
+            return any(
+                len(set(self._substances(li, li.analyzer.analyse_tokens(tokens[a:b])[1]))) >= 2 and self._joins(li, tokens[a:b])
+                for a, b in spans[:MAX_SENTENCES]
+            )
+        return self._joins(li, tokens)
+
+    def _joins(self, li: _LocaleIndex, tokens: tuple[str, ...]) -> bool:
+        padded = " " + " ".join(tokens) + " "
         first = len(tokens)
         for phrase in li.contrast:
             size = len(phrase)
@@ -629,6 +654,19 @@ class MatchIndex:
             if self._substances(li, rest):
                 return False
         return self._has(li.connectors, padded) or len(tokens) <= 3
+
+    def _asks_otherwise(self, p: np.ndarray, subs: Sequence[str]) -> bool:
+        """Two substances named, but the model sure of an answer about neither of them nor about mixing: "my son
+        drinks and smokes weed, how do i talk to him" asks how to support him, not how the two mix."""
+        q = p.copy()
+        if self.background is not None:
+            q[self.background] = 0.0
+        q = np.where(self.answerable, q, 0.0)
+        best = int(np.argmax(q))
+        total = float(q.sum()) + float(p[self.emergency_mask].sum())
+        share = float(q[best]) / total if total > 0 else 0.0
+        elsewhere = not self.about_mixing[best] and not (self.about[best] & set(subs))
+        return share >= LETTERS_ANSWER and self.kind_of[best] == "answer" and elsewhere
 
     def pairs(self, substances: tuple[str, ...]) -> tuple[tuple[str, str, str | None], ...]:
         """Every pair of the substances with its level, the most dangerous first (unknown pairs last)."""
@@ -809,7 +847,7 @@ class MatchIndex:
         if len(subs) < 2:  # a substance only one reading found still counts
             subs = max((r.substances for r in readings), key=len)
         li = self.locales[reading.locale]
-        if len(subs) >= 2 and self._mixing_intent(li, reading):
+        if len(subs) >= 2 and self._mixing_intent(li, reading, spans) and not self._asks_otherwise(p, subs):
             named = tuple(sorted(subs[:MAX_SUBSTANCES]))
             pairs = self.pairs(named)
             return Decision("combo", code, None, 1.0, substances=named, risk=pairs[0][2] if pairs else None, pairs=pairs, urgent=urgent)
