@@ -42,7 +42,8 @@ CLARIFY_MIN = 0.05  # a candidate below this is never offered
 CLARIFY_RATIO = 0.9  # a runner-up this close to the best makes us ask which one was meant
 MAX_CANDIDATES = 3
 EMERGENCY_MIN = 0.50  # the model's total emergency probability that starts an emergency flow (chosen by --cv)
-EMERGENCY_ALONE = 0.65  # ... when no emergency sign of the rule net is in the message
+EMERGENCY_SIGN = 0.35  # ... when the rule net saw some sign, short of one (--cv 5, once the entries had ~45 questions each)
+EMERGENCY_ALONE = 0.60  # ... when no emergency sign of the rule net is in the message
 EMERGENCY_FRAMED = 0.8  # ... when it is framed as a question about one or a past event ("what to do if")
 EMERGENCY_UNANSWERED = 0.40  # ... the one emergency's, when nothing else would be answered (a frightened few words)
 WHICH_RATIO = 2.0  # the model's emergency flow over the rule net's: that much more probable (see _which_emergency)
@@ -838,7 +839,7 @@ class MatchIndex:
         # The model alone starts an emergency flow on words the content knows, and needs either some sign the
         # rule net saw too, or a clear majority of its own over two words or more (one rare word is no evidence).
         alone = em_mass >= EMERGENCY_ALONE and words_known >= 2
-        sure = em_mass >= (EMERGENCY_FRAMED if framed else EMERGENCY_MIN)
+        sure = em_mass >= (EMERGENCY_FRAMED if framed else EMERGENCY_SIGN)
         if em_best is not None and known and not denied and sure and (rule_score > 0 or alone):
             return Decision("emergency", code, self._which_emergency(rule_id, em_best, p), em_mass)
         urgent = rule_id or (em_best if em_mass >= URGENT_OFFER and known else None)
