@@ -103,7 +103,7 @@ def test_an_unanswered_message_that_leans_to_an_emergency_gets_the_steps(real_en
     leans to an emergency and nothing else would be answered: the steps, not "I did not understand". Inside a
     long message a sentence alone does not decide this way, and a real answer is not overruled."""
     index = real_engine.bundle.index
-    readings = index.readings("his lips look odd", "en")
+    readings = index.readings("his lips look weird", "en")  # no sign of the rule net ("odd" is "od")
     reading = readings[0]
     labels = index.model.labels
     em = labels.index("emergency:emergency-opioid-overdose")
@@ -162,10 +162,10 @@ def test_flow_examples_teach_the_model_but_never_fire_the_rule_net(mini_tree: Pa
     """`examples:` are whole messages the model learns a flow from; the rule net looks only at triggers, so an
     example holding the words of one ("snoring") does not make those words an emergency on their own."""
     from bot.content import load_content
-    from tests.test_validation import edit
 
     example = "we left my cousin on the sofa after the party and now he is snoring weirdly"
-    edit(mini_tree, "dialogues/emergency-overdose.yaml", "signals:", f'examples:\n  en: ["{example}"]\nsignals:')
+    flow = mini_tree / "dialogues" / "emergency-overdose.yaml"
+    flow.write_text(flow.read_text().replace("signals:", f'examples:\n  en: ["{example}"]\nsignals:', 1))
     index = MatchIndex(load_content(mini_tree), cache=False)
     assert ("emergency:emergency-overdose", "en", example) in index.training_texts()
     readings = index.readings(example, "en")
