@@ -44,7 +44,7 @@ MAX_CANDIDATES = 3
 EMERGENCY_MIN = 0.50  # the model's total emergency probability that starts an emergency flow (chosen by --cv)
 EMERGENCY_SIGN = 0.35  # ... when the rule net saw some sign, short of one (--cv 5, once the entries had ~45 questions each)
 EMERGENCY_ALONE = 0.55  # ... when no emergency sign of the rule net is in the message
-EMERGENCY_FRAMED = 0.8  # ... when it is framed as a question about one or a past event ("what to do if")
+EMERGENCY_FRAMED = 0.9  # ... when it is framed as a question about one or a past event ("what to do if")
 EMERGENCY_UNANSWERED = 0.40  # ... the one emergency's, when nothing else would be answered (a frightened few words)
 WHICH_RATIO = 2.0  # the model's emergency flow over the rule net's: that much more probable (see _which_emergency)
 URGENT_OFFER = 0.25  # ... and that offers the emergency flow as the first button of another answer
@@ -896,7 +896,7 @@ class MatchIndex:
         vague = len(reading.tokens) == 1 and not reading.substances and not telling and kind != "smalltalk"
         if top >= (VAGUE_ANSWER if vague else ANSWER_MIN) and (len(close) <= 1 or kind == "smalltalk"):
             return Decision(kind, code, target, top, urgent=urgent)
-        if len(close) >= 2:
+        if len(close) >= 2 and not vague:  # nor a choice of topics
             return Decision("clarify", code, None, top, candidates=tuple(close), urgent=urgent)
         return Decision("fallback", code, None, top, urgent=urgent)
 
