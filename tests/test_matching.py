@@ -171,3 +171,24 @@ def test_flow_examples_teach_the_model_but_never_fire_the_rule_net(mini_tree: Pa
     readings = index.readings(example, "en")
     assert index._rule_net(readings, None)[:2] == ("emergency-overdose", 0.5)  # only the trigger "0.5: snoring"
     assert index._rule_net(index.readings("we left my cousin on the sofa after the party", "en"), None)[0] is None
+
+
+def test_naive_bayes_weights_are_scikit_learns() -> None:
+    """The naive Bayes half is computed from sparse counts (MultinomialNB's dense float64 counts did not fit in
+    memory at 20x content); it must be the same model."""
+    from scipy.sparse import random as sparse_random
+    from sklearn.naive_bayes import MultinomialNB
+
+    from bot.matching.model import NB_ALPHA, Model
+
+    rng = np.random.default_rng(0)
+    x = sparse_random(60, 40, density=0.1, format="csr", dtype=np.float32, random_state=1)
+    y = rng.choice([0, 2, 3], size=60)  # label 1 has no examples
+    labels = ["a", "b", "c", "d"]
+    weights = np.zeros((40, 8), dtype=np.float32)
+    bias = np.full(8, -1e9, dtype=np.float32)
+    model = Model._add_naive_bayes(labels, {str(i): i for i in range(40)}, np.ones(40, dtype=np.float32), weights, bias, x, y)
+    nb = MultinomialNB(alpha=NB_ALPHA).fit(x, y)
+    assert np.allclose(model.weights[:, [4, 6, 7]], nb.feature_log_prob_.T, atol=1e-5)
+    assert np.allclose(model.bias[[4, 6, 7]], nb.class_log_prior_, atol=1e-6)
+    assert model.bias[5] == -1e9 and not model.weights[:, 5].any()
