@@ -44,6 +44,9 @@ MAX_CANDIDATES = 3
 EMERGENCY_MIN = 0.50  # the model's total emergency probability that starts an emergency flow (chosen by --cv)
 EMERGENCY_SIGN = 0.35  # ... when the rule net saw some sign, short of one (--cv 5, once the entries had ~45 questions each)
 EMERGENCY_ALONE = 0.55  # ... when no emergency sign of the rule net is in the message
+# ... and in a message of several sentences, or one sentence of it, where the two above raised false emergencies
+# (--cv 5 --long: 1.9% -> 3.9%), the thresholds from before: with a sign EMERGENCY_MIN, with none this
+EMERGENCY_ALONE_LONG = 0.65
 EMERGENCY_FRAMED = 0.9  # ... when it is framed as a question about one or a past event ("what to do if")
 EMERGENCY_UNANSWERED = 0.40  # ... the one emergency's, when nothing else would be answered (a frightened few words)
 WHICH_RATIO = 2.0  # the model's emergency flow over the rule net's: that much more probable (see _which_emergency)
@@ -838,8 +841,9 @@ class MatchIndex:
         known = words_known > 0 or bool(reading.substances)
         # The model alone starts an emergency flow on words the content knows, and needs either some sign the
         # rule net saw too, or a clear majority of its own over two words or more (one rare word is no evidence).
-        alone = em_mass >= EMERGENCY_ALONE and words_known >= 2
-        sure = em_mass >= (EMERGENCY_FRAMED if framed else EMERGENCY_SIGN)
+        short = whole and spans is None
+        alone = em_mass >= (EMERGENCY_ALONE if short else EMERGENCY_ALONE_LONG) and words_known >= 2
+        sure = em_mass >= (EMERGENCY_FRAMED if framed else EMERGENCY_SIGN if short else EMERGENCY_MIN)
         if em_best is not None and known and not denied and sure and (rule_score > 0 or alone):
             return Decision("emergency", code, self._which_emergency(rule_id, em_best, p), em_mass)
         urgent = rule_id or (em_best if em_mass >= URGENT_OFFER and known else None)
