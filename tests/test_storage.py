@@ -148,6 +148,34 @@ async def test_counters_are_buffered_then_flushed_in_one_go(make_store: Factory)
     assert await store.counters(since="2025-01-02") == [(a, 6), (b, 3)]
 
 
+async def test_a_counter_batch_whose_commit_reply_was_lost_is_not_counted_twice(make_store: Factory) -> None:
+    """The server went down between COMMIT and its reply (CI saw one count too many after `pg_ctl stop -m
+    fast`): the store retries the same batch, and the database recognises it as written."""
+    if make_store.backend == "memory":  # type: ignore[attr-defined]
+        pytest.skip("memory has no commit to lose")
+    store = await opened(make_store)
+    real = store._write_batch  # type: ignore[attr-defined]
+    lost = [True]  # the first write commits, then its reply is lost
+
+    async def lossy(*args: Any) -> bool:
+        written: bool = await real(*args)
+        if lost:
+            lost.pop()
+            return False
+        return written
+
+    store._write_batch = lossy  # type: ignore[attr-defined]
+    key, later = CounterKey("2025-01-05", "en", "naloxone"), CounterKey("2025-01-05", "en", "fallback")
+    store.count(key, 4)
+    await store.flush()  # committed, not known to be
+    store.count(later)  # counted meanwhile: a batch of its own, after the unsent one
+    await store.flush()
+    other = await opened(make_store)  # another writer starts its own numbering
+    other.count(key)
+    await other.flush()
+    assert await store.counters() == [(later, 1), (key, 5)]
+
+
 async def test_counters_and_sessions_survive_close_and_reopen(make_store: Factory) -> None:
     if make_store.backend == "memory":  # type: ignore[attr-defined]
         pytest.skip("memory does not outlive its process")

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
+import secrets
 import sqlite3
 import time
 from collections import Counter
@@ -38,6 +39,7 @@ ResultT = TypeVar("ResultT")
 UNANSWERED_MIN_PEOPLE = 3  # k: how many different pseudonyms must send the same scrubbed text
 UNANSWERED_TTL_SECONDS = 30 * 24 * 3600
 FLUSH_DELAY = 1.0  # counters reach the database within this many seconds of `count()` (a kill -9 loses at most that)
+BATCHES_KEPT_SECONDS = 30 * 24 * 3600  # a writer silent this long has stopped: its last batch number is dropped
 CAMPAIGNS_REFRESH = 10.0  # seconds between re-reading the declared campaigns (`hrbot link --declare` from another process)
 OTHER_CAMPAIGN = "other"  # what an undeclared campaign is counted as: a payload is typed by anyone, so never stored
 TURN_TIMEOUT = 5.0  # seconds a turn waits for another worker's turn of the same chat before going on unlocked
@@ -270,8 +272,13 @@ class BufferedStore:
     within `flush_delay` seconds (so a kill -9 loses at most that much), deletes that failed retried on the
     next flush (and hidden from loads meanwhile), declared campaigns, and per-chat turn locks.
 
-    A backend provides `_run`, `_write_batch(rows, forget)`, `_read_campaigns()`, `_insert_campaign(name)`,
-    `_disconnect()` and `_shared_turn_lock(key)`."""
+    A backend provides `_run`, `_write_batch(writer, number, rows, forget)`, `_read_campaigns()`,
+    `_insert_campaign(name)`, `_disconnect()` and `_shared_turn_lock(key)`.
+
+    Counters are written exactly once: a write whose outcome is unknown (the server went down between its
+    COMMIT and the reply) is retried with the same batch number, and the backend records, in the same
+    transaction as the counts, the last number each writer (a random name per store, nothing identifying)
+    wrote, so a batch that did commit is not added a second time."""
 
     backend = ""
     update_queries: updates.Queries  # the backend's statements for seen update ids
@@ -279,6 +286,9 @@ class BufferedStore:
     def __init__(self, retry_interval: float, flush_delay: float | None) -> None:
         self._health = Health(self.backend, retry_interval)
         self._pending: Counter[CounterKey] = Counter()
+        self._unsent: tuple[int, Counter[CounterKey]] | None = None  # a batch taken from `_pending` not known written
+        self._writer = secrets.token_hex(8)
+        self._batches = 0
         self._forget: set[str] = set()
         self._closed = False
         self._flush_delay = flush_delay
@@ -334,7 +344,7 @@ class BufferedStore:
             self._flush_sleeping = False
             if self._flush_task is asyncio.current_task():
                 self._flush_task = None
-        if self._pending and not self._closed:  # the write failed: try again (Health spaces the attempts)
+        if (self._pending or self._unsent) and not self._closed:  # the write failed: try again (Health spaces the attempts)
             self._schedule_flush()
 
     async def _stop_flushing(self) -> None:
@@ -349,22 +359,26 @@ class BufferedStore:
     async def flush(self) -> None:
         if self._campaigns.stale():
             await self._refresh_campaigns()
-        if not self._pending and not self._forget:
-            return
-        batch, self._pending = self._pending, Counter()
-        forget = sorted(self._forget)
-        # Sorted rows: concurrent flushes from several workers lock counter rows in the same order (no deadlock).
-        rows = [(k.day, k.locale, k.target, k.campaign, n) for k, n in sorted(batch.items())]
-        if await self._write_batch(rows, forget):
+        while True:
+            if self._unsent is None:
+                if not self._pending and not self._forget:
+                    return
+                self._batches += 1
+                self._unsent, self._pending = (self._batches, self._pending), Counter()
+            number, batch = self._unsent
+            forget = sorted(self._forget)
+            # Sorted rows: concurrent flushes from several workers lock counter rows in the same order (no deadlock).
+            rows = [(k.day, k.locale, k.target, k.campaign, n) for k, n in sorted(batch.items())]
+            if not await self._write_batch(self._writer, number, rows, forget):
+                return  # kept, with its number, for the next flush
+            self._unsent = None
             self._forget.difference_update(forget)
-        else:
-            self._pending.update(batch)  # keep them for the next flush
 
     async def close(self) -> None:
         await self._stop_flushing()
         await self.flush()
-        if self._pending:
-            lost = sum(self._pending.values())
+        if self._pending or self._unsent:
+            lost = sum(self._pending.values()) + (sum(self._unsent[1].values()) if self._unsent else 0)
             log.warning("storage %s: %d counter increment(s) could not be written before closing", self.backend, lost)
         self._closed = True
         await self._release()
@@ -398,7 +412,9 @@ class BufferedStore:
     async def _run(self, operation: str, work: Any, default: Any, *, read_only: bool = False) -> Any:
         raise NotImplementedError
 
-    async def _write_batch(self, rows: list[tuple[str, str, str, str, int]], forget: list[str]) -> bool:
+    async def _write_batch(self, writer: str, number: int, rows: list[tuple[str, str, str, str, int]], forget: list[str]) -> bool:
+        """Write batch `number` of `writer` in one transaction, unless that writer's batch of that number (or a
+        later one) was written before; True once it is in the database."""
         raise NotImplementedError
 
     async def _read_campaigns(self, connection: Any) -> list[str]:

@@ -24,6 +24,7 @@ from ..errors import ConfigError
 from ..session import Session
 from . import updates
 from .base import (
+    BATCHES_KEPT_SECONDS,
     FLUSH_DELAY,
     TURN_TIMEOUT,
     UNANSWERED_MIN_PEOPLE,
@@ -60,11 +61,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 3: campaigns an operator declared (`hrbot link --declare`); any other is counted as "other"
         "CREATE TABLE campaigns (name TEXT PRIMARY KEY, declared DOUBLE PRECISION NOT NULL)",
     ),
+    (  # 4: the last counter batch each writer (a random name per process) wrote: a retried batch is not counted twice
+        "CREATE TABLE counter_batches (writer TEXT PRIMARY KEY, number BIGINT NOT NULL, written DOUBLE PRECISION NOT NULL)",
+    ),
 )
 
 _UPSERT_SESSION = (
     "INSERT INTO sessions (key, data, updated) VALUES ($1, $2, $3)"
     " ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, updated = EXCLUDED.updated"
+)
+_CLAIM_BATCH = (
+    "INSERT INTO counter_batches (writer, number, written) VALUES ($1, $2, $3)"
+    " ON CONFLICT (writer) DO UPDATE SET number = EXCLUDED.number, written = EXCLUDED.written"
+    " WHERE counter_batches.number < EXCLUDED.number"
 )
 _UPSERT_COUNTER = (
     "INSERT INTO counters (day, locale, target, campaign, count) VALUES ($1, $2, $3, $4, $5)"
@@ -233,15 +242,18 @@ class PostgresStore(BufferedStore):
                 status = await con.execute("DELETE FROM sessions WHERE updated < $1", now - max_age_seconds)
                 await con.execute("DELETE FROM unanswered_seen WHERE first < $1", expired)
                 await con.execute("DELETE FROM unanswered WHERE kept < $1", expired)
+                await con.execute("DELETE FROM counter_batches WHERE written < $1", now - BATCHES_KEPT_SECONDS)
             return _rows_affected(status)
 
         return await self._run("sweeping old sessions", work, 0)
 
     # --- counters and campaigns ------------------------------------------------------------------------
 
-    async def _write_batch(self, rows: list[tuple[str, str, str, str, int]], forget: list[str]) -> bool:
+    async def _write_batch(self, writer: str, number: int, rows: list[tuple[str, str, str, str, int]], forget: list[str]) -> bool:
         async def work(pool: Any) -> bool:
             async with pool.acquire() as con, con.transaction():
+                if not _rows_affected(await con.execute(_CLAIM_BATCH, writer, number, time.time())):
+                    return True  # this batch committed before, though its reply was lost: not again
                 if rows:
                     await con.executemany(_UPSERT_COUNTER, rows)
                 if forget:

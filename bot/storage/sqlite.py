@@ -36,6 +36,7 @@ import aiosqlite
 from ..session import Session
 from . import updates
 from .base import (
+    BATCHES_KEPT_SECONDS,
     FLUSH_DELAY,
     TURN_TIMEOUT,
     UNANSWERED_MIN_PEOPLE,
@@ -76,11 +77,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 3: campaigns an operator declared (`hrbot link --declare`); any other is counted as "other"
         "CREATE TABLE campaigns (name TEXT PRIMARY KEY, declared REAL NOT NULL) WITHOUT ROWID",
     ),
+    (  # 4: the last counter batch each writer (a random name per process) wrote: a retried batch is not counted twice
+        "CREATE TABLE counter_batches (writer TEXT PRIMARY KEY, number INTEGER NOT NULL, written REAL NOT NULL) WITHOUT ROWID",
+    ),
 )
 
 _UPSERT_SESSIONS = (
     "INSERT INTO sessions (key, data, updated) VALUES {values}"
     " ON CONFLICT (key) DO UPDATE SET data = excluded.data, updated = excluded.updated"
+)
+_CLAIM_BATCH = (
+    "INSERT INTO counter_batches (writer, number, written) VALUES (?, ?, ?)"
+    " ON CONFLICT (writer) DO UPDATE SET number = excluded.number, written = excluded.written"
+    " WHERE counter_batches.number < excluded.number"
 )
 _UPSERT_COUNTER = (
     "INSERT INTO counters (day, locale, target, campaign, count) VALUES (?, ?, ?, ?, ?)"
@@ -361,15 +370,20 @@ class SQLiteStore(BufferedStore):
             cursor = await db.execute("DELETE FROM sessions WHERE updated < ?", (now - max_age_seconds,))
             await db.execute("DELETE FROM unanswered_seen WHERE first < ?", (expired,))
             await db.execute("DELETE FROM unanswered WHERE kept < ?", (expired,))
+            await db.execute("DELETE FROM counter_batches WHERE written < ?", (now - BATCHES_KEPT_SECONDS,))
             return max(cursor.rowcount, 0)
 
         return await self._run("sweeping old sessions", work, 0)
 
     # --- counters and campaigns ------------------------------------------------------------------------
 
-    async def _write_batch(self, rows: list[tuple[str, str, str, str, int]], forget: list[str]) -> bool:
+    async def _write_batch(self, writer: str, number: int, rows: list[tuple[str, str, str, str, int]], forget: list[str]) -> bool:
         async def work(db: aiosqlite.Connection) -> bool:
-            await transaction(db, [(_UPSERT_COUNTER, rows), ("DELETE FROM sessions WHERE key = ?", [(k,) for k in forget])])
+            await transaction(
+                db,
+                [(_UPSERT_COUNTER, rows), ("DELETE FROM sessions WHERE key = ?", [(k,) for k in forget])],
+                claim=(_CLAIM_BATCH, (writer, number, time.time())),
+            )
             return True
 
         return await self._run("writing counters", work, False)
@@ -480,10 +494,15 @@ async def _nothing(db: aiosqlite.Connection) -> None:
     return None
 
 
-async def transaction(db: aiosqlite.Connection, batches: Iterable[tuple[str, list[tuple[Any, ...]]]]) -> None:
-    """Run several executemany batches in one write transaction."""
+async def transaction(
+    db: aiosqlite.Connection, batches: Iterable[tuple[str, list[tuple[Any, ...]]]], claim: tuple[str, tuple[Any, ...]] | None = None
+) -> None:
+    """Run several executemany batches in one write transaction; none if the `claim` statement changes no row
+    (the batch was written before)."""
     await db.execute("BEGIN IMMEDIATE")
     try:
+        if claim is not None and (await db.execute(*claim)).rowcount == 0:
+            batches = ()
         for sql, rows in batches:
             if rows:
                 await db.executemany(sql, rows)
