@@ -101,6 +101,20 @@ def test_three_substances_in_russian(real_engine: Engine) -> None:
     assert d.risk == "dangerous"
 
 
+@pytest.mark.parametrize(
+    ("text", "locale", "want"),
+    [
+        ("ketamin, mdma i pivo vmeste normalno?", "ru", {"alcohol", "ketamine", "mdma"}),  # English as written: 2, no mix
+        ("mefedron i trava razom mozhna?", "uk", {"cathinones", "cannabis"}),
+    ],
+)
+def test_a_mix_named_in_latin_letters_is_read_in_every_language(real_engine: Engine, text: str, locale: str, want: set[str]) -> None:
+    d = real_engine.classify(text)
+    assert d.kind == "combo" and set(d.substances) == want
+    reply = say(real_engine, Session(), text)
+    assert reply.locale == locale
+
+
 # --- 6. small talk ----------------------------------------------------------------------------------------
 
 

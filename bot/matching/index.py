@@ -848,14 +848,31 @@ class MatchIndex:
             return Decision("emergency", code, self._which_emergency(rule_id, em_best, p), em_mass)
         urgent = rule_id or (em_best if em_mass >= URGENT_OFFER and known else None)
 
-        subs = reading.substances
+        # A mix in any reading, as emergencies are: "ketamin, mdma i pivo vmeste" reads best as English (two
+        # substances, no mixing word), but as Russian in Latin letters it names three and "вместе" mixes them.
+        # The reading that names the most substances, mixed in its own words or in the chosen reading's; the
+        # chosen one first among equals.
+        subs, mixes, mix_code = reading.substances, False, code
+        chosen_mixes: bool | None = None
+        for r in sorted(readings, key=lambda r: (-len(r.substances), r is not reading)):
+            if len(r.substances) < 2:
+                break
+            mixed = self._mixing_intent(self.locales[r.locale], r, spans)
+            if not mixed and r is not reading:
+                if chosen_mixes is None:
+                    chosen_mixes = self._mixing_intent(self.locales[reading.locale], reading, spans)
+                mixed = chosen_mixes
+            if mixed:
+                subs, mixes = r.substances, True
+                # the reply in the language of that reading, unless the person chose one
+                mix_code = r.locale if r is not reading and code == reading.locale else code
+                break
         if len(subs) < 2:  # a substance only one reading found still counts
             subs = max((r.substances for r in readings), key=len)
-        li = self.locales[reading.locale]
-        if len(subs) >= 2 and self._mixing_intent(li, reading, spans) and not self._asks_otherwise(p, subs):
+        if len(subs) >= 2 and mixes and not self._asks_otherwise(p, subs):
             named = tuple(sorted(subs[:MAX_SUBSTANCES]))
             pairs = self.pairs(named)
-            return Decision("combo", code, None, 1.0, substances=named, risk=pairs[0][2] if pairs else None, pairs=pairs, urgent=urgent)
+            return Decision("combo", mix_code, None, 1.0, substances=named, risk=pairs[0][2] if pairs else None, pairs=pairs, urgent=urgent)
 
         # Background ("sorry for the long message") is no topic: a message that is mostly that has nothing to
         # answer, and otherwise the topics share what is left of the probability.
