@@ -326,6 +326,31 @@ def test_a_past_event_or_a_what_if_is_answered_with_the_steps_one_tap_away(real_
     assert got.kind != "emergency" and got.urgent, got
 
 
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("my friend had a seizure last week, he is fine now, what should we do next time", "en"),
+        ("он уже пришёл в себя после судорог, надо ли ехать к врачу", "ru"),
+        ("він уже прийшов до тями після судом, чи треба їхати до лікаря", "uk"),
+    ],
+)
+def test_a_sign_said_to_be_over_is_answered_with_the_steps_one_tap_away(real_engine: Engine, text: str, locale: str) -> None:
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind != "emergency" and got.urgent, got
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("he came round after the seizure but now he is fitting again", "en"),
+        ("он пришёл в себя, но опять начались судороги", "ru"),
+        ("він прийшов до тями, але знову почалися судоми", "uk"),
+    ],
+)
+def test_a_sign_that_came_back_is_an_emergency_again(real_engine: Engine, text: str, locale: str) -> None:
+    assert real_engine.bundle.index.classify(text, default_locale=locale).kind == "emergency"
+
+
 def test_a_now_word_keeps_the_emergency(real_engine: Engine) -> None:
     got = real_engine.bundle.index.classify("my friend had a seizure last week and now he is seizing again", default_locale="en")
     assert got.kind == "emergency", got

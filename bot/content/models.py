@@ -142,7 +142,7 @@ class LocalePack:
     background: tuple[str, ...] = ()
 
 
-MATCH_WORDS = ("mixing", "connectors", "contrast", "asking", "general", "urgent", "stop", "notnow", "now")
+MATCH_WORDS = ("mixing", "connectors", "contrast", "asking", "general", "urgent", "stop", "notnow", "now", "over", "again")
 
 
 @dataclass(frozen=True, slots=True)

@@ -193,6 +193,8 @@ class _LocaleIndex:
     notnow: tuple[str, ...] = ()  # a past event or a "what if": not happening now...
     now: tuple[str, ...] = ()  # ... unless one of these says it is
     asking: frozenset[str] = frozenset()  # contrast words that also open a yes/no question (uk "чи")
+    over: tuple[str, ...] = ()  # a sign said to be over ("fine now", "пришёл в себя"): not happening now...
+    again: tuple[str, ...] = ()  # ... unless one of these says it came back
 
 
 # Whose common words a locale leaves uncorrected: Russian and Ukrainian messages mix the two, and a Russian word
@@ -339,6 +341,8 @@ class MatchIndex:
             padded("notnow"),
             padded("now"),
             frozenset(" ".join(w) for w in words("asking")),
+            padded("over"),
+            padded("again"),
         )
 
     def training_texts(self) -> list[tuple[str, str, str]]:
@@ -528,6 +532,10 @@ class MatchIndex:
         # a past event or a "what if" about a person ("last month my friend had a seizure", "what do i do if he
         # stops breathing") is not happening now either, unless a word says it is ("now", "still")
         if self._has(li.notnow, padded) and not self._has(li.now, padded):
+            return 0.5
+        # and a sign said to be over ("he is fine now, what do we do next time") whatever the "now" in it says,
+        # unless it came back ("again")
+        if self._has(li.over, padded) and not self._has(li.again, padded):
             return 0.5
         return 1.0
 
