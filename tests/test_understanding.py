@@ -115,6 +115,20 @@ def test_a_mix_named_in_latin_letters_is_read_in_every_language(real_engine: Eng
     assert reply.locale == locale
 
 
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("is it ok to smoke weed if i took molly", {"cannabis", "mdma"}),  # "if" joins them
+        ("ксанакс пиво смешивали, это опасно?", {"alcohol", "benzodiazepines"}),  # any form of "смешивать" mixes
+        ("можно ли запивать ксанакс пивом", {"alcohol", "benzodiazepines"}),
+        ("мефедрон алкоголь змішували, це небезпечно?", {"alcohol", "cathinones"}),
+    ],
+)
+def test_any_form_of_a_mixing_word_asks_about_the_mix(real_engine: Engine, text: str, want: set[str]) -> None:
+    d = real_engine.classify(text)
+    assert d.kind == "combo" and set(d.substances) == want, d
+
+
 # --- 6. small talk ----------------------------------------------------------------------------------------
 
 

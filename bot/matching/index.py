@@ -193,6 +193,7 @@ class _LocaleIndex:
     notnow: tuple[str, ...] = ()  # a past event or a "what if": not happening now...
     now: tuple[str, ...] = ()  # ... unless one of these says it is
     asking: frozenset[str] = frozenset()  # contrast words that also open a yes/no question (uk "чи")
+    mixing_stems: frozenset[str] = frozenset()  # the lemmas of the one-word mixing words: any form of them mixes
     over: tuple[str, ...] = ()  # a sign said to be over ("fine now", "пришёл в себя"): not happening now...
     again: tuple[str, ...] = ()  # ... unless one of these says it came back
 
@@ -341,6 +342,9 @@ class MatchIndex:
             padded("notnow"),
             padded("now"),
             frozenset(" ".join(w) for w in words("asking")),
+            # one-word mixing words as lemmas: "смешивали", "смешиваю" are forms of "смешивать". Lemmas only, not
+            # the full analysis: its typo correction would take "совмещать" for a content word ("хранить")
+            frozenset(analyzer.stem(w[0]) for w in words("mixing") if len(w) == 1),
             padded("over"),
             padded("again"),
         )
@@ -636,7 +640,8 @@ class MatchIndex:
         "he drinks and smokes weed every day. how do i get him into treatment" names two but asks about neither."""
         tokens = reading.tokens
         padded = " " + " ".join(tokens) + " "
-        if self._has(li.mixing, padded):
+        stems = li.mixing_stems
+        if self._has(li.mixing, padded) or not stems.isdisjoint(reading.stems) or not stems.isdisjoint(map(li.analyzer.stem, tokens)):
             return True
         if spans and len(spans) > 1:
             return any(
