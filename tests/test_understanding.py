@@ -365,6 +365,13 @@ def test_a_sign_that_came_back_is_an_emergency_again(real_engine: Engine, text: 
     assert real_engine.bundle.index.classify(text, default_locale=locale).kind == "emergency"
 
 
+@pytest.mark.parametrize(("text", "locale"), [("колюсь уже год, как найти вену", "ru"), ("колюся вже рік, як знайти вену", "uk")])
+def test_injecting_is_not_shaking(real_engine: Engine, text: str, locale: str) -> None:
+    """Ukrainian "колюся" (I inject) and "колотить" (he is shaking) share no lemma: no seizure steps offered."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind == "answer" and got.id == "safer-injecting" and got.urgent is None, got
+
+
 def test_a_now_word_keeps_the_emergency(real_engine: Engine) -> None:
     got = real_engine.bundle.index.classify("my friend had a seizure last week and now he is seizing again", default_locale="en")
     assert got.kind == "emergency", got
