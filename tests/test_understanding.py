@@ -308,7 +308,6 @@ def test_background_is_no_topic_and_an_emergency_in_any_sentence_wins(real_engin
     ("text", "locale"),
     [
         ("thinking about changing my job", "en"),  # "chang" was a cocaine alias
-        ("we just want to fit in at school", "en"),  # "fit" alone is no seizure
         ("nothing", "en"),  # an everyday word the model ties to "shook him, nothing" is no emergency alone
         ("no", "en"),  # nor is a short one ("no reason to live")
         ("ничего", "ru"),
