@@ -67,3 +67,22 @@ def test_the_cache_can_be_turned_off(tmp_path: Path, mini_content: Content, monk
     MatchIndex(mini_content)
     MatchIndex(mini_content)
     assert len(calls) == 2
+
+
+def test_the_cache_keeps_the_most_recently_used_few(cache: Path, mini_content: Content, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every content edit builds a new model (about 100 MB with the shipped content): old ones are pruned."""
+    MatchIndex(mini_content)
+    [real] = cache.glob("model-*.npz")
+    os.utime(real, (1, 1))  # long unused ...
+    MatchIndex(mini_content)  # ... until this build takes it from the cache: used again
+    assert real.stat().st_mtime > 1
+    for n in range(model_module.CACHE_KEEP + 3):  # models of earlier content, used long ago
+        stale = cache / f"model-{n:032x}.npz"
+        stale.write_bytes(b"old")
+        os.utime(stale, (100 + n, 100 + n))
+    real.unlink()
+    MatchIndex(mini_content)  # trains and saves again, then prunes
+    kept = sorted(p.name for p in cache.glob("model-*.npz"))
+    assert len(kept) == model_module.CACHE_KEEP and real.name in kept
+    assert f"model-{0:032x}.npz" not in kept  # the least recently used went first
+    assert len(list(cache.glob("lemmas-*.json"))) <= model_module.CACHE_KEEP

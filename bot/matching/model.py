@@ -14,6 +14,7 @@ folder only this user can write; a cache that does not check out is ignored and 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -42,6 +43,8 @@ CHAR_NGRAMS = (3, 4, 5)
 NB_SHARE = 0.2
 NB_ALPHA = 0.03  # --cv 5 at 0.2: 0.01: 73.4% (at 0.3), 0.03: 73.8%, 0.1: 73.4% (at 0.3)
 
+
+CACHE_KEEP = 8  # built indexes kept per kind of cache file, the most recently used: each content edit makes a new one
 
 @dataclass(frozen=True, slots=True)
 class Example:
@@ -209,7 +212,9 @@ def read_cached_json(name: str) -> object | None:
             return None
         with os.fdopen(fd, "rb") as f:
             fd = -1
-            return json.loads(f.read())
+            data = json.loads(f.read())
+        _used(folder / name)
+        return data
     except (OSError, ValueError):
         return None
     finally:
@@ -227,6 +232,8 @@ def write_cached_json(name: str, data: object) -> None:
         os.replace(f.name, folder / name)
     except OSError as exc:
         log.warning("cache not written: %s", type(exc).__name__)
+        return
+    _prune(folder, name.split("-", 1)[0])
 
 
 def cache_dir() -> Path | None:
@@ -271,7 +278,9 @@ def _load_cached(path: Path, labels: list[str]) -> Model | None:
             return None
         if not (np.isfinite(weights).all() and np.isfinite(idf).all()):
             return None
-        return Model(labels, {k: i for i, k in enumerate(keys)}, idf.astype(np.float32), weights.astype(np.float32), bias)
+        _used(path)
+        vocab = {k: i for i, k in enumerate(keys)}
+        return Model(labels, vocab, idf.astype(np.float32, copy=False), weights.astype(np.float32, copy=False), bias)  # no copy
     except (OSError, ValueError, KeyError):
         return None
     finally:
@@ -287,3 +296,23 @@ def _save(model: Model, path: Path) -> None:
         os.replace(f.name, path)
     except OSError as exc:
         log.warning("model cache not written: %s", type(exc).__name__)
+        return
+    _prune(path.parent, "model")
+
+
+def _used(path: Path) -> None:
+    """Mark a cache file as just used, so pruning keeps it."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
+
+
+def _prune(folder: Path, kind: str) -> None:
+    """Keep the CACHE_KEEP most recently used files of one kind ("model", "lemmas", "common"); a model is
+    about 100 MB, and every content edit made one more, without end."""
+    try:
+        found = [(p.stat().st_mtime, p) for p in folder.glob(f"{kind}-*.*") if p.is_file()]
+    except OSError:
+        return
+    for _, p in sorted(found, reverse=True)[CACHE_KEEP:]:
+        with contextlib.suppress(OSError):
+            p.unlink()
