@@ -371,6 +371,13 @@ def test_injecting_is_not_shaking(real_engine: Engine, text: str, locale: str) -
     assert got.kind == "answer" and got.id == "safer-injecting" and got.urgent is None, got
 
 
+@pytest.mark.parametrize(("text", "locale"), [("непросыпается", "ru"), ("непрокидається", "uk")])
+def test_a_negation_typed_onto_its_verb_is_still_the_sign(real_engine: Engine, text: str, locale: str) -> None:
+    """ "не" glued to the verb is read as two words (typo correction alone would have dropped the "не")."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind == "emergency" and got.id == "emergency-unresponsive", got
+
+
 def test_a_now_word_keeps_the_emergency(real_engine: Engine) -> None:
     got = real_engine.bundle.index.classify("my friend had a seizure last week and now he is seizing again", default_locale="en")
     assert got.kind == "emergency", got

@@ -46,6 +46,7 @@ NB_ALPHA = 0.03  # --cv 5 at 0.2: 0.01: 73.4% (at 0.3), 0.03: 73.8%, 0.1: 73.4% 
 
 CACHE_KEEP = 8  # built indexes kept per kind of cache file, the most recently used: each content edit makes a new one
 
+
 @dataclass(frozen=True, slots=True)
 class Example:
     label: str  # the target id: an entry, flow, emergency flow or small talk id

@@ -61,6 +61,7 @@ class Analyzer:
         """`common`: words of the language that are never taken for a typo of a content word."""
         self.code = code
         self.common = frozenset(common)
+        self._glued_negation = code in ("ru", "uk")
         algo = _STEMMERS.get(code)
         self._morphology = code in _MORPHOLOGY  # the dictionary loads on the first word no cache knows (0.1 s each)
         self._stemmer = snowballstemmer.stemmer(algo) if algo and not self._morphology else None
@@ -165,8 +166,21 @@ class Analyzer:
     def _analyse(self, text: str) -> tuple[str, ...]:
         return self.analyse_tokens(tuple(basic_tokens(text)))[1]
 
+    def _unglue(self, tokens: tuple[str, ...]) -> list[str]:
+        """Russian and Ukrainian "не" typed onto its verb ("непросыпается", "недихає"): the two words, when the
+        whole is no word the content or the language knows and the rest is one of the content's. Typo
+        correction would otherwise read "недышит" as "дышит", the opposite."""
+        out: list[str] = []
+        for t in tokens:
+            rest = t[2:]
+            if t.startswith("не") and len(rest) >= 4 and t not in self.vocabulary and t not in self.common and rest in self.vocabulary:
+                out.extend(("не", rest))
+            else:
+                out.append(t)
+        return out
+
     def _analyse_tokens(self, tokens: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        surface = [self._correct(t) for t in tokens]
+        surface = [self._correct(t) for t in (self._unglue(tokens) if self._glued_negation else tokens)]
         canon = self._canon(surface)
         words = tuple(t for t in surface if t not in self.stopwords)
         return words, tuple(self.stem(t) for t in canon if t not in self.stopwords)
