@@ -127,6 +127,7 @@ _NEGATIONS = frozenset(
 
 
 _POSTPOSED = frozenset(["нет", "немає", "нема"])
+_NEVER = re.compile(r"(?!)")  # an empty phrase list
 
 
 def _is_negation(token: str) -> bool:
@@ -182,20 +183,22 @@ class _LocaleIndex:
     aliases: dict[tuple[str, ...], str]  # analysed alias -> substance id
     unless: dict[str, frozenset[str]]
     max_alias: int
-    mixing: tuple[str, ...]  # surface word sequences, each padded with spaces (" at once "), joined at load
-    connectors: tuple[str, ...]
+    # Phrase lists: surface word sequences, each padded with spaces (" at once "), as one compiled alternation
+    # (a message is looked up in a dozen lists, up to a hundred phrases each: one regex search per list)
+    mixing: re.Pattern[str]
+    connectors: re.Pattern[str]
     contrast: tuple[tuple[str, ...], ...]  # word sequences
-    general: tuple[str, ...]
-    urgent: tuple[str, ...]
+    general: re.Pattern[str]
+    urgent: re.Pattern[str]
     stop_words: frozenset[str]  # typed words that leave a flow
     # each trigger filed under its rarest stem: a message only tries the triggers of the stems it has
     trigger_keys: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
-    notnow: tuple[str, ...] = ()  # a past event or a "what if": not happening now...
-    now: tuple[str, ...] = ()  # ... unless one of these says it is
+    notnow: re.Pattern[str] = _NEVER  # a past event or a "what if": not happening now...
+    now: re.Pattern[str] = _NEVER  # ... unless one of these says it is
     asking: frozenset[str] = frozenset()  # contrast words that also open a yes/no question (uk "чи")
     mixing_stems: frozenset[str] = frozenset()  # the lemmas of the one-word mixing words: any form of them mixes
-    over: tuple[str, ...] = ()  # a sign said to be over ("fine now", "пришёл в себя"): not happening now...
-    again: tuple[str, ...] = ()  # ... unless one of these says it came back
+    over: re.Pattern[str] = _NEVER  # a sign said to be over ("fine now", "пришёл в себя"): not happening now...
+    again: re.Pattern[str] = _NEVER  # ... unless one of these says it came back
 
 
 # Whose common words a locale leaves uncorrected: Russian and Ukrainian messages mix the two, and a Russian word
@@ -320,8 +323,9 @@ class MatchIndex:
         def words(key: str) -> tuple[tuple[str, ...], ...]:
             return tuple(t for w in pack.match_words.get(key, ()) if (t := tuple(basic_tokens(w))))
 
-        def padded(key: str) -> tuple[str, ...]:
-            return tuple(f" {' '.join(t)} " for t in words(key))
+        def padded(key: str) -> re.Pattern[str]:
+            phrases = sorted({f" {' '.join(t)} " for t in words(key)}, key=len, reverse=True)
+            return re.compile("|".join(map(re.escape, phrases))) if phrases else _NEVER
 
         return _LocaleIndex(
             analyzer,
@@ -523,9 +527,9 @@ class MatchIndex:
     # --- emergencies --------------------------------------------------------------------------------------
 
     @staticmethod
-    def _has(phrases: tuple[str, ...], padded: str) -> bool:
+    def _has(phrases: re.Pattern[str], padded: str) -> bool:
         """Whether one of the phrases (padded with spaces at load) is in the padded text, as whole words."""
-        return any(p in padded for p in phrases)
+        return phrases.search(padded) is not None
 
     def _damping(self, li: _LocaleIndex, tokens: list[str] | tuple[str, ...]) -> float:
         """A general question ("can meth cause a stroke") about nobody in particular weighs emergency signs half;
