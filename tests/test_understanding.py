@@ -364,7 +364,14 @@ def test_a_sign_that_came_back_is_an_emergency_again(real_engine: Engine, text: 
     assert real_engine.bundle.index.classify(text, default_locale=locale).kind == "emergency"
 
 
-@pytest.mark.parametrize(("text", "locale"), [("колюсь уже год, как найти вену", "ru"), ("колюся вже рік, як знайти вену", "uk")])
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("колюсь уже год, как найти вену", "ru"),
+        ("колюся вже рік, як знайти вену", "uk"),
+        ("yak pravylno koloty v venu", "uk"),  # "колоти" is itself a dictionary form: not the imperative of "колотити"
+    ],
+)
 def test_injecting_is_not_shaking(real_engine: Engine, text: str, locale: str) -> None:
     """Ukrainian "колюся" (I inject) and "колотить" (he is shaking) share no lemma: no seizure steps offered."""
     got = real_engine.bundle.index.classify(text, default_locale=locale)

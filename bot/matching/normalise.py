@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import snowballstemmer
 from rapidfuzz import fuzz, process
@@ -98,7 +98,7 @@ class Analyzer:
             if token.isdigit():
                 found = token
             elif self._morphology and _morph(self.code).word_is_known(token):
-                found = _morph(self.code).parse(token)[0].normal_form.replace("ё", "е")
+                found = _lemma(_morph(self.code).parse(token), token).replace("ё", "е")
             elif self._morphology:
                 found = self._fallback.stemWord(token)  # a word the dictionary lacks: guessing costs 0.3 ms
             elif self._stemmer is not None:
@@ -198,3 +198,15 @@ class Analyzer:
         if not tokens:
             return 0.0
         return sum(t in self.vocabulary for t in tokens) / len(tokens)
+
+
+def _lemma(parses: list[Any], token: str) -> str:
+    """The most likely parse's dictionary form; among parses as likely, the word itself when it is one: Ukrainian
+    "колоти" (to prick, to inject) rather than the imperative of "колотити" (to shake)."""
+    top = parses[0].score
+    for parse in parses:
+        if parse.score < top - 1e-9:
+            break
+        if parse.normal_form == token:
+            return str(parse.normal_form)
+    return str(parses[0].normal_form)
