@@ -307,7 +307,6 @@ def test_background_is_no_topic_and_an_emergency_in_any_sentence_wins(real_engin
 @pytest.mark.parametrize(
     ("text", "locale"),
     [
-        ("thinking about changing my job", "en"),  # "chang" was a cocaine alias
         ("nothing", "en"),  # an everyday word the model ties to "shook him, nothing" is no emergency alone
         ("no", "en"),  # nor is a short one ("no reason to live")
         ("ничего", "ru"),
