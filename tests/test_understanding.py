@@ -385,7 +385,7 @@ def test_a_negation_typed_onto_its_verb_is_still_the_sign(real_engine: Engine, t
 
 
 def test_an_everyday_verb_is_not_a_farewell(real_engine: Engine) -> None:
-    """"буває" (it happens) shares the lemma "бувати" with "бувайте" (bye): no crisis steps offered."""
+    """ "буває" (it happens) shares the lemma "бувати" with "бувайте" (bye): no crisis steps offered."""
     got = real_engine.bundle.index.classify("чи буває таке після мефу", default_locale="uk")
     assert got.kind == "answer" and got.urgent is None, got
 
