@@ -252,9 +252,9 @@ class PostgresStore(BufferedStore):
     async def _write_batch(self, writer: str, number: int, rows: list[tuple[str, str, str, str, int]], forget: list[str]) -> bool:
         async def work(pool: Any) -> bool:
             async with pool.acquire() as con, con.transaction():
-                if not _rows_affected(await con.execute(_CLAIM_BATCH, writer, number, time.time())):
-                    return True  # this batch committed before, though its reply was lost: not again
-                if rows:
+                # the counts only once (this batch may have committed before, its reply lost); the deletes of
+                # /forget every time (idempotent, and some may be new since)
+                if rows and _rows_affected(await con.execute(_CLAIM_BATCH, writer, number, time.time())):
                     await con.executemany(_UPSERT_COUNTER, rows)
                 if forget:
                     await con.execute("DELETE FROM sessions WHERE key = ANY($1::text[])", forget)

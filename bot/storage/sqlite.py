@@ -379,10 +379,11 @@ class SQLiteStore(BufferedStore):
 
     async def _write_batch(self, writer: str, number: int, rows: list[tuple[str, str, str, str, int]], forget: list[str]) -> bool:
         async def work(db: aiosqlite.Connection) -> bool:
+            # the counts only once; the deletes of /forget every time (idempotent, and some may be new)
             await transaction(
                 db,
-                [(_UPSERT_COUNTER, rows), ("DELETE FROM sessions WHERE key = ?", [(k,) for k in forget])],
-                claim=(_CLAIM_BATCH, (writer, number, time.time())),
+                [("DELETE FROM sessions WHERE key = ?", [(k,) for k in forget])],
+                once=(_CLAIM_BATCH, (writer, number, time.time()), [(_UPSERT_COUNTER, rows)]),
             )
             return True
 
@@ -494,15 +495,18 @@ async def _nothing(db: aiosqlite.Connection) -> None:
     return None
 
 
-async def transaction(
-    db: aiosqlite.Connection, batches: Iterable[tuple[str, list[tuple[Any, ...]]]], claim: tuple[str, tuple[Any, ...]] | None = None
-) -> None:
-    """Run several executemany batches in one write transaction; none if the `claim` statement changes no row
-    (the batch was written before)."""
+Batches = Iterable[tuple[str, list[tuple[Any, ...]]]]
+
+
+async def transaction(db: aiosqlite.Connection, batches: Batches, once: tuple[str, tuple[Any, ...], Batches] | None = None) -> None:
+    """Run several executemany batches in one write transaction. `once`: (a claim statement, its arguments,
+    batches run only if the claim changes a row, i.e. they were not written before)."""
     await db.execute("BEGIN IMMEDIATE")
     try:
-        if claim is not None and (await db.execute(*claim)).rowcount == 0:
-            batches = ()
+        if once is not None:
+            claim, args, guarded = once
+            if (await db.execute(claim, args)).rowcount:
+                batches = [*guarded, *batches]
         for sql, rows in batches:
             if rows:
                 await db.executemany(sql, rows)
