@@ -331,22 +331,13 @@ def test_an_everyday_word_is_no_substance_and_no_emergency(real_engine: Engine, 
         ("what should you do if someone is having a seizure", "en"),
         ("что делать если у человека судороги", "ru"),
         ("що робити, якщо в людини судоми", "uk"),
-    ],
-)
-def test_a_past_event_or_a_what_if_is_answered_with_the_steps_one_tap_away(real_engine: Engine, text: str, locale: str) -> None:
-    got = real_engine.bundle.index.classify(text, default_locale=locale)
-    assert got.kind != "emergency" and got.urgent, got
-
-
-@pytest.mark.parametrize(
-    ("text", "locale"),
-    [
+        # a sign said to be over, whatever "now" the message has
         ("my friend had a seizure last week, he is fine now, what should we do next time", "en"),
         ("он уже пришёл в себя после судорог, надо ли ехать к врачу", "ru"),
         ("у нього були судоми, але він уже прийшов до тями, чи треба до лікаря", "uk"),
     ],
 )
-def test_a_sign_said_to_be_over_is_answered_with_the_steps_one_tap_away(real_engine: Engine, text: str, locale: str) -> None:
+def test_a_past_event_a_what_if_or_a_sign_over_is_answered_with_the_steps_one_tap_away(real_engine: Engine, text: str, locale: str) -> None:
     got = real_engine.bundle.index.classify(text, default_locale=locale)
     assert got.kind != "emergency" and got.urgent, got
 
