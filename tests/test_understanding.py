@@ -305,6 +305,41 @@ def test_background_is_no_topic_and_an_emergency_in_any_sentence_wins(real_engin
 
 
 @pytest.mark.parametrize(
+    ("text", "locale", "want"),
+    [
+        (
+            "my brother is 19 and goes to a lot of parties. once he had a seizure after taking pills and it scared "
+            "all of us. what should he know about mdma before the next party?",
+            "en",
+            "mdma",
+        ),
+        (
+            "брат ходит на вечеринки каждые выходные. он говорил, что его трясло и он упал. "
+            "какие риски у мдма для сердца и как снизить вред?",
+            "ru",
+            "mdma",
+        ),
+        (
+            "мы с подругой иногда нюхаем кокс. у нее болела грудь и сердце колотилось. насколько кокаин вреден для сердца в долгую?",
+            "ru",
+            "cocaine",
+        ),
+        (
+            "мій син ходить на вечірки. розповідав, що його трусило і він впав. які ризики мдма і як зменшити шкоду?",
+            "uk",
+            "mdma",
+        ),
+    ],
+)
+def test_a_story_that_asks_something_else_is_no_emergency(real_engine: Engine, text: str, locale: str, want: str) -> None:
+    """One sentence reads as an emergency alone, but another asks about something else: the story is answered,
+    with the emergency steps offered as the first button."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind == "answer" and got.id == want, got
+    assert got.urgent is not None, got
+
+
+@pytest.mark.parametrize(
     ("text", "locale"),
     [
         ("nothing", "en"),  # an everyday word the model ties to "shook him, nothing" is no emergency alone
