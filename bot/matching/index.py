@@ -748,8 +748,8 @@ class MatchIndex:
             if got.kind in ("answer", "flow") and got.score > best_score and not leans:
                 best, best_score = got, got.score
         # A sentence that reads as an emergency alone, where the whole did not, starts the steps unless another
-        # sentence clearly asks something else: then it is part of a story ("at a festival he got very hot and
-        # collapsed. how do we stay safe next time?") and the whole, which read it in context, decides. Pooled
+        # sentence clearly asks something else: then it is part of a story ("once he had a seizure after taking
+        # pills. what should he know about mdma?") and the whole, which read it in context, decides. Pooled
         # over the spent blind sets (4,481 lines, 141 long emergencies) this path had found no emergency the whole
         # missed and made 26 of the 53 false ones. `--cv 5 --long` (filler around each held-out phrasing): with
         # the path always on, recall 76/78/74% (en/ru/uk), false emergencies 2.4%; never: 62/62/58%, 1.6%;
