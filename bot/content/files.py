@@ -7,6 +7,7 @@ a 5,000-digit integer raised ValueError out of the YAML layer; a symlink could p
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -130,3 +131,33 @@ def load_file(path: Path, root: Path, display: str) -> tuple[Any, YamlFileError 
         return parse_text(text), None
     except YamlFileError as exc:
         return None, exc
+
+
+def tree_digest(root: Path) -> str:
+    """A hash of every file the content is loaded from (knowledge/ and dialogues/: names and bytes), the key of
+    the loaded content's cache; "" when the tree holds anything but folders and regular files (a symlink, a
+    FIFO) or a file that is not read: such a tree is always loaded in full, with every check and message."""
+    h = hashlib.sha256()
+    root = Path(root)
+    for top in ("knowledge", "dialogues"):
+        h.update(f"\0{top}\0".encode())
+        base = root / top
+        if base.is_symlink() or not base.is_dir():
+            return ""
+        for folder, dirs, files in os.walk(base, followlinks=False):
+            dirs.sort()
+            here = Path(folder)
+            for name in dirs:
+                if (here / name).is_symlink():
+                    return ""
+            for name in sorted(files):
+                path = here / name
+                try:
+                    if not stat.S_ISREG(os.lstat(path).st_mode):
+                        return ""
+                    data = read_bytes(path, root)
+                except (OSError, FileRefused):
+                    return ""
+                h.update(f"{path.relative_to(root)}\0{len(data)}\0".encode())
+                h.update(data)
+    return h.hexdigest()[:32]

@@ -169,6 +169,9 @@ class Content:
     default_locale: str = "en"
     root: str = field(default="", compare=False)
     default_callers_law: Mapping[str, str] = field(default_factory=dict)  # for a country without its own line
+    # the hash of the files it was loaded from (files.tree_digest): the key of the built index's cache. "" for
+    # content made any other way; whoever derives content with dataclasses.replace must set it to ""
+    digest: str = field(default="", compare=False)
 
     def emergency_numbers(self, locale: str, country: str | None) -> str:
         """The number(s) for the person's country in their language ("103 (скорая) или 112"), falling back

@@ -28,9 +28,10 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from .. import wordlists
+from ..cache import code_version, read_json, read_pickle, write_json, write_pickle
 from ..content import Content
 from . import translit
-from .model import Example, Model, digest, feature_keys, read_cached_json, write_cached_json
+from .model import MODEL_VERSION, Example, Model, digest, feature_keys
 from .normalise import MAX_CHARS, Analyzer, basic_tokens
 
 # Decision thresholds on the model's probabilities, chosen by cross-validation over the content's phrasings
@@ -224,15 +225,50 @@ def _trigger_keys(triggers: list[tuple[str, frozenset[str], float]]) -> dict[str
     return {stem: tuple(ns) for stem, ns in keys.items()}
 
 
+# what a built index keeps in its cache: all it holds but the content it was built from and the model (cached
+# on its own, as arrays); tests/test_model_cache.py checks that this is everything a build makes
+_NOT_PICKLED = frozenset({"content", "exclude", "model"})
+_PICKLED = frozenset(
+    {
+        "locales",
+        "own_common",
+        "kinds",
+        "kind_of",
+        "emergency_mask",
+        "answerable",
+        "background",
+        "risk_rank",
+        "about",
+        "about_mixing",
+        "_model_key",
+    }
+)
+
+
+def _built_key(content: Content) -> str:
+    """The cache key of a built index: the content's files (Content.digest, empty when not loaded from files) and
+    everything else the build reads: this code, the common-word lists, transliteration."""
+    if not content.digest:
+        return ""
+    source = f"{content.digest} {code_version()} {wordlists.version()} {COMMON_ZIPF} {MODEL_VERSION}"
+    return hashlib.sha256(source.encode()).hexdigest()[:32]
+
+
 class MatchIndex:
     def __init__(self, content: Content, *, cache: bool = True, exclude: frozenset[tuple[str, str]] = frozenset()) -> None:
         """`exclude`: (locale, text) phrasings left out of training and of the rule net, for cross-validation."""
         self.content = content
         self.exclude = exclude
+        # the whole built index, cached by the hash of the content's files and of this code (see bot/cache.py):
+        # a cold process then starts in a fraction of the time building takes (bench/engine.py)
+        built = _built_key(content) if cache and not exclude else ""
+        state = read_pickle(f"index-{built}.pickle", built, dict) if built else None
+        if state is not None and self._restore(state):
+            return
         texts = [t for t in self.training_texts() if (t[1], t[2]) not in exclude]
         key = digest(self._source(texts))
-        lemmas = read_cached_json(f"lemmas-{key}.json") if cache else None
-        cached = read_cached_json(f"common-{key}.json") if cache else None
+        lemmas = read_json(f"lemmas-{key}.json") if cache else None
+        cached = read_json(f"common-{key}.json") if cache else None
         lists = cached if isinstance(cached, dict) and all(isinstance(v, list) for v in cached.values()) else None
         common = {lang: frozenset(words) for lang, words in (lists or _common_lists(content.locales)).items()}
         self.locales: dict[str, _LocaleIndex] = {
@@ -251,9 +287,9 @@ class MatchIndex:
         self.kinds: dict[str, str] = {label: label.split(":", 1)[0] for label, _, _ in texts}
         self.model = Model.train(list(self.kinds), key, lambda: self._examples(texts), cache=cache)
         if cache and lemmas is None:
-            write_cached_json(f"lemmas-{key}.json", {code: li.analyzer.lemmas() for code, li in self.locales.items()})
+            write_json(f"lemmas-{key}.json", {code: li.analyzer.lemmas() for code, li in self.locales.items()})
         if cache and lists is None:
-            write_cached_json(f"common-{key}.json", {lang: sorted(words) for lang, words in common.items()})
+            write_json(f"common-{key}.json", {lang: sorted(words) for lang, words in common.items()})
         self.kind_of = np.array([self.kinds.get(lab, "answer") for lab in self.model.labels])
         self.emergency_mask = self.kind_of == "emergency"
         self.answerable = ~np.isin(self.kind_of, ("emergency", "background"))  # what a non-emergency decision may be
@@ -272,6 +308,26 @@ class MatchIndex:
                         mixes.add(f"answer:{entry.id}")
         self.about = [frozenset(about.get(label, ())) for label in self.model.labels]
         self.about_mixing = np.array([label in mixes for label in self.model.labels])
+        self._model_key = key
+        if built:
+            write_pickle(f"index-{built}.pickle", built, {k: v for k, v in vars(self).items() if k not in _NOT_PICKLED})
+
+    def _restore(self, state: dict) -> bool:
+        """Take a built index from the cache; False (build it) when its model is not there or does not fit."""
+        if not state.keys() >= _PICKLED:
+            return False
+        kinds = state["kinds"]
+        # the key says these are the same files; the entries' ids are checked too, a guard against content that
+        # was changed after loading but kept its digest
+        answers = {f"answer:{e}" for pack in self.content.locales.values() for e in pack.entries}
+        if not isinstance(kinds, dict) or answers != {k for k in kinds if k.startswith("answer:")}:
+            return False
+        model = Model.cached(list(kinds), state["_model_key"])
+        if model is None or not len(state["kind_of"]) == len(state["about"]) == len(model.labels):
+            return False
+        vars(self).update({k: state[k] for k in _PICKLED})
+        self.model = model
+        return True
 
     # --- building ---------------------------------------------------------------------------------------
 

@@ -88,9 +88,20 @@ class Analyzer:
             self.vocabulary.update(key)
             self.vocabulary.update(target)
         self._by_initial: dict[str, list[str]] = {}
+        self._caches()
+
+    def _caches(self) -> None:
         self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
         self._analyse_cached = lru_cache(maxsize=4096)(self._analyse)
         self._tokens_cached = lru_cache(maxsize=4096)(self._analyse_tokens)
+
+    # a built index is cached with pickle (bot/cache.py): its memo caches are left out and start empty
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k not in ("_correct", "_analyse_cached", "_tokens_cached")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+        self._caches()
 
     def stem(self, token: str) -> str:
         found = self._stems.get(token)
