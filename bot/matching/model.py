@@ -23,6 +23,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -54,10 +55,15 @@ def feature_keys(stems: Sequence[str], surface: Iterable[str], substances: Itera
     keys.extend(f"b:{a}_{b}" for a, b in itertools.pairwise(stems))
     keys.extend(f"s:{sid}" for sid in substances)
     for token in surface:
-        padded = f"<{token}>"
-        for n in CHAR_NGRAMS:
-            keys.extend(f"c:{padded[i : i + n]}" for i in range(max(len(padded) - n + 1, 0)))
+        keys.extend(_char_keys(token))
     return keys
+
+
+@lru_cache(maxsize=1 << 16)
+def _char_keys(token: str) -> tuple[str, ...]:
+    """The character n-gram features of one word: the same few thousand words come again and again."""
+    padded = f"<{token}>"
+    return tuple(f"c:{padded[i : i + n]}" for n in CHAR_NGRAMS for i in range(max(len(padded) - n + 1, 0)))
 
 
 class Model:
@@ -75,12 +81,12 @@ class Model:
         self.bias = bias
 
     def vector(self, keys: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-        counts = Counter(i for k in keys if (i := self.vocab.get(k)) is not None)
-        if not counts:
+        found = np.fromiter(map(self.vocab.get, keys, itertools.repeat(-1)), dtype=np.int64)  # -1: not a feature
+        found = found[found >= 0]
+        if not len(found):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        vals = (1.0 + np.log(tf)) * self.idf[idx]
+        idx, tf = np.unique(found, return_counts=True)  # sorted: the gather below walks the weights in order
+        vals = (1.0 + np.log(tf.astype(np.float32))) * self.idf[idx]
         vals /= float(np.sqrt(np.dot(vals, vals))) or 1.0
         return idx, vals
 
@@ -235,7 +241,8 @@ def _load_cached(path: Path, labels: list[str]) -> Model | None:
             idf, bias = arrays["idf"], arrays["bias"]
         if blob.dtype != np.uint8 or got_labels != labels or idf.shape != (len(keys),) or bias.shape != (2 * len(labels),):
             return None
-        weights = _map_weights(path.with_suffix(".npy"), (len(keys), 2 * len(labels)))
+        mapped = _map_weights(path.with_suffix(".npy"), (len(keys), 2 * len(labels)))
+        weights = None if mapped is None else mapped.view(np.ndarray)  # a plain array: np.memmap indexes in Python
         if weights is None or not (np.isfinite(weights).all() and np.isfinite(idf).all()):
             return None
         used(path)
