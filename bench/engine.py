@@ -195,10 +195,16 @@ def rows(eval_path: Path, rounds: int = 5) -> list[Row]:
     with tempfile.TemporaryDirectory() as cache:
         os.chmod(cache, 0o700)
         first = cold_load(cache)
+        model_only = []
+        for _ in range(3):  # as before the content and index were cached: YAML read and index built again
+            for built in [*Path(cache).glob("content-*.pickle"), *Path(cache).glob("index-*.pickle")]:
+                built.unlink()
+            model_only.append(cold_load(cache))
         cached = statistics.median(cold_load(cache) for _ in range(3))
     table: list[Row] = [
         ("load + index, cold process, no cache (training)", f"{first * 1000:.0f} ms", ""),
-        ("load + index, cold process, cached model (median of 3)", f"{cached * 1000:.0f} ms", "<= 1000 ms"),
+        ("load + index, cold process, only the model cached (median of 3)", f"{statistics.median(model_only) * 1000:.0f} ms", ""),
+        ("load + index, cold process, build cache (median of 3)", f"{cached * 1000:.0f} ms", "<= 1000 ms"),
     ]
     content = load_content(ROOT)
     ours = MatchIndex(content)
