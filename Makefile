@@ -73,6 +73,10 @@ eval: $(STAMP)
 	@echo "spent blind set (tests/data/blind-2026-12-03g.jsonl, a regression test):"
 	@$(BIN)/hrbot eval tests/data/blind-2026-12-03g.jsonl --min-accuracy 0.87 --min-emergency-recall 0.90 --max-false-emergency 0.04 \
 		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
+		rm -f .eval.out; [ $$status -eq 0 ] || exit $$status
+	@echo "spent blind set (tests/data/blind-2026-12-03j.jsonl, a regression test):"
+	@$(BIN)/hrbot eval tests/data/blind-2026-12-03j.jsonl --min-accuracy 0.87 --min-emergency-recall 0.90 --max-false-emergency 0.04 \
+		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
 		rm -f .eval.out; exit $$status
 
 test: lint validate eval

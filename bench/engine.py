@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 
 import bot.matching.index as index_module  # noqa: E402
@@ -250,6 +251,9 @@ def rows_scaled(scale: int = 20, eval_path: Path | None = None, rounds: int = 5,
         started = time.perf_counter()
         big_index = MatchIndex(big, cache=False)
         build = time.perf_counter() - started
+        # every page of the weights touched once, as loading a cached model does (its finiteness check): the
+        # untrained logistic half is never written, and its first reads would fault page by page mid-message
+        assert np.isfinite(big_index.model.weights).all()
     finally:
         Model.logistic = True
     small_index = MatchIndex(content)
