@@ -137,8 +137,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 2
     engine = _engine(args)
     report = evaluate(engine.bundle.index, cases, engine.content.default_locale)
-    # the lines missed only when asked for: reading a blind set's misses spends it (README, "How we measure")
-    keep = (lambda _line: True) if args.misses else (lambda line: not line.startswith("  line "))
+    # --summary: the figures without the lines missed, since reading a blind set's misses spends it
+    keep = (lambda line: not line.startswith("  line ")) if args.summary else (lambda _line: True)
     print("\n".join(line for line in format_report(report).splitlines() if keep(line)))
     return _thresholds(args, report)
 
@@ -435,7 +435,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--misses",
         action="store_true",
-        help="also list the lines that missed (with --cv: held-out phrasings of the content); on a blind set, reading them spends it",
+        help="with --cv: also list the held-out phrasings that missed (content, not eval data)",
+    )
+    p.add_argument(
+        "--summary", action="store_true", help="with FILE: the figures only, not the lines missed (reading a blind set's misses spends it)"
     )
     p.add_argument("--min-accuracy", type=float, default=0.0, help="exit 1 if overall accuracy is below this (0-1)")
     p.add_argument("--min-emergency-recall", type=float, default=1.0, help="exit 1 if any locale's emergency recall is below")
