@@ -81,21 +81,30 @@ def code_version() -> str:
     return h.hexdigest()[:16]
 
 
-def read_json(name: str) -> object | None:
-    """A JSON file of the cache, or None when absent, too big, not JSON or not private."""
+def _read(name: str, load: Callable[[BinaryIO], object]) -> object | None:
+    """What `load` makes of the private cache file `name`, or None when it is absent, not private or does not load."""
     folder = cache_dir()
     f = open_private(folder / name) if folder is not None else None
     if f is None or folder is None:
         return None
     try:
         with f:
-            if os.fstat(f.fileno()).st_size > MAX_JSON:
-                return None
-            data = json.loads(f.read())
-    except (OSError, ValueError):
+            data = load(f)
+    except Exception:  # a truncated or foreign file can fail in many ways; it is only a cache
         return None
     used(folder / name)
     return data
+
+
+def read_json(name: str) -> object | None:
+    """A JSON file of the cache, or None when absent, too big, not JSON or not private."""
+
+    def load(f: BinaryIO) -> object:
+        if os.fstat(f.fileno()).st_size > MAX_JSON:
+            raise ValueError("too big")
+        return json.loads(f.read())
+
+    return _read(name, load)
 
 
 def write_json(name: str, data: object) -> None:
@@ -104,19 +113,10 @@ def write_json(name: str, data: object) -> None:
 
 def read_pickle(name: str, key: str, kind: type[T]) -> T | None:
     """The object `write_pickle` saved under `name` with the same `key`, if it is a `kind`; else None."""
-    folder = cache_dir()
-    f = open_private(folder / name) if folder is not None else None
-    if f is None or folder is None:
+    saved = _read(name, pickle.load)  # unpickled only from a private file of this user (see open_private)
+    if not (isinstance(saved, tuple) and len(saved) == 2 and saved[0] == key and isinstance(saved[1], kind)):
         return None
-    try:
-        with f:
-            saved_key, obj = pickle.load(f)
-    except Exception:  # a truncated or foreign file can fail in many ways; it is only a cache
-        return None
-    if saved_key != key or not isinstance(obj, kind):
-        return None
-    used(folder / name)
-    return obj
+    return saved[1]
 
 
 def write_pickle(name: str, key: str, obj: object) -> None:
