@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import logging
 import math
 import os
 import warnings
@@ -29,8 +28,6 @@ from pathlib import Path
 import numpy as np
 
 from ..cache import cache_dir, open_private, prune, used, write_atomic
-
-log = logging.getLogger(__name__)
 
 MODEL_VERSION = 9  # bump whenever the analysis of a text changes: the cache key holds the texts, not this code
 C_REGULARISATION = 20.0  # --cv 5: 20: 65.6%, 40: 66.7%, 160: 67.1%; above 20 the model grows too sure to ask "which one?"
