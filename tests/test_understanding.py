@@ -370,6 +370,8 @@ def test_an_everyday_word_is_no_substance_and_no_emergency(real_engine: Engine, 
         ("my friend had a seizure last week, he is fine now, what should we do next time", "en"),
         ("он уже пришёл в себя после судорог, надо ли ехать к врачу", "ru"),
         ("у нього були судоми, але він уже прийшов до тями, чи треба до лікаря", "uk"),
+        ("у него были судороги после фена, сейчас всё норм, надо ли к врачу", "ru"),
+        ("була судома після фену, зараз все норм, чи треба до лікаря", "uk"),
     ],
 )
 def test_a_past_event_a_what_if_or_a_sign_over_is_answered_with_the_steps_one_tap_away(real_engine: Engine, text: str, locale: str) -> None:
@@ -490,3 +492,29 @@ def test_a_denied_sign_starts_no_emergency(real_engine: Engine, text: str) -> No
 )
 def test_negations_that_are_the_sign_still_start_the_steps(real_engine: Engine, text: str) -> None:
     assert real_engine.classify(text).kind == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he took a bit much and is dozy but he is breathing fine and i can wake him, do i just keep an eye on him",
+        "сонная после таблеток, но дышит нормально и я могу разбудить её, просто смотреть за ней?",
+        "сонний після таблеток, але дихає рівно і я можу розбудити його, просто наглядати?",
+    ],
+)
+def test_breathing_and_waking_said_fine_start_no_emergency(real_engine: Engine, text: str) -> None:
+    """The vital signs said to be fine: the model alone starts no steps (the rule net's sure signs still would)."""
+    assert real_engine.bundle.index.classify(text).kind != "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he is not breathing fine at all, lips going grey and he wont wake",
+        "she is breathing fine but she is fitting on the floor and wont stop",
+        "дышит нормально, но не просыпается и не реагирует",
+        "не дихає нормально, губи сині",
+    ],
+)
+def test_reassurance_denied_or_beside_a_sure_sign_keeps_the_steps(real_engine: Engine, text: str) -> None:
+    assert real_engine.bundle.index.classify(text).kind == "emergency"

@@ -142,7 +142,7 @@ class LocalePack:
     background: tuple[str, ...] = ()
 
 
-MATCH_WORDS = ("mixing", "connectors", "contrast", "asking", "general", "urgent", "stop", "notnow", "now", "over", "again")
+MATCH_WORDS = ("mixing", "connectors", "contrast", "asking", "general", "urgent", "stop", "notnow", "now", "over", "again", "reassured")
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,6 +201,7 @@ class _LocaleIndex:
     mixing_stems: frozenset[str] = frozenset()  # the lemmas of the one-word mixing words: any form of them mixes
     over: re.Pattern[str] = _NEVER  # a sign said to be over ("fine now", "пришёл в себя"): not happening now...
     again: re.Pattern[str] = _NEVER  # ... unless one of these says it came back
+    reassured: re.Pattern[str] = _NEVER  # the vital signs said to be fine ("breathing fine", "can wake her")
 
 
 # Whose common words a locale leaves uncorrected: Russian and Ukrainian messages mix the two, and a Russian word
@@ -408,6 +409,7 @@ class MatchIndex:
             frozenset(analyzer.stem(w[0]) for w in words("mixing") if len(w) == 1),
             padded("over"),
             padded("again"),
+            padded("reassured"),
         )
 
     def training_texts(self) -> list[tuple[str, str, str]]:
@@ -603,6 +605,17 @@ class MatchIndex:
         if self._has(li.over, padded) and not self._has(li.again, padded):
             return 0.5
         return 1.0
+
+    @staticmethod
+    def _reassured(li: _LocaleIndex, tokens: Sequence[str]) -> bool:
+        """Whether the message says the vital signs are fine ("she is breathing fine", "i can wake him", "дышит
+        нормально"), with no negation in the two words before ("not breathing fine", "не реагирует")."""
+        padded = " " + " ".join(tokens) + " "
+        for m in li.reassured.finditer(padded):
+            at = padded.count(" ", 0, m.start() + 1) - 1  # the token the phrase starts at
+            if not any(_is_negation(t) for t in tokens[max(at - 2, 0) : at]):
+                return True
+        return False
 
     @staticmethod
     def _emergency(
@@ -909,6 +922,10 @@ class MatchIndex:
         # A sign said not to be there ("she isnt unconscious, just out of it"), with no other sure one: the model
         # alone starts no flow (it learnt "unconscious" as an emergency word); the flow is still the first button
         denied = denied and rule_score < 1.0
+        # So is a message that says the person breathes and wakes ("sleepy but breathing fine and i can wake
+        # her"): the model alone does not start the steps, which stay the first button; a sure sign the rule
+        # net found ("breathing fine but he is fitting") still does
+        denied = denied or (rule_score < 1.0 and any(self._reassured(self.locales[r.locale], r.tokens) for r in readings))
         em_mass = float(p[self.emergency_mask].sum()) if self.emergency_mask.any() else 0.0
         em_best = None
         if self.emergency_mask.any():

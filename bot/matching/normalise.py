@@ -116,6 +116,8 @@ class Analyzer:
                 found = self._stemmer.stemWord(token)
             else:
                 found = token
+            if found in _NEGATION_STEMS and found != token:
+                found = token  # a stemmer's guess is never a negation: the Ukrainian reading of "за ней" is no "не"
             if len(self._stems) < 200_000:  # content words plus what people write; bounded all the same
                 self._stems[token] = found
         return found
@@ -209,6 +211,10 @@ class Analyzer:
         if not tokens:
             return 0.0
         return sum(t in self.vocabulary for t in tokens) / len(tokens)
+
+
+# What no other word is reduced to: a guessed stem that says "not" would turn a sign round
+_NEGATION_STEMS = frozenset(["не", "ни", "нет", "ні", "not", "no"])
 
 
 def _lemma(parses: list[Any], token: str) -> str:
