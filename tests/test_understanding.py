@@ -9,6 +9,7 @@ import pytest
 
 from bot.engine import Engine, Incoming, Reply
 from bot.matching import Analyzer, translit
+from bot.matching.normalise import basic_tokens
 from bot.session import Session
 
 
@@ -518,3 +519,22 @@ def test_breathing_and_waking_said_fine_start_no_emergency(real_engine: Engine, 
 )
 def test_reassurance_denied_or_beside_a_sure_sign_keeps_the_steps(real_engine: Engine, text: str) -> None:
     assert real_engine.bundle.index.classify(text).kind == "emergency"
+
+
+@pytest.mark.parametrize(
+    ("typed", "locale"),
+    [
+        ("jy yt lsibn", "ru"),  # «он не дышит» with the Latin layout on
+        ("lheu yt lsibn b ue,s cbybt", "ru"),  # «друг не дышит и губы синие»
+        ("dsy yt lb[f' gsckz uthjmye", "uk"),  # «він не дихає після героїну»
+    ],
+)
+def test_russian_and_ukrainian_typed_on_the_latin_layout_are_read_as_meant(real_engine: Engine, typed: str, locale: str) -> None:
+    got = real_engine.bundle.index.classify(typed, default_locale="en")
+    assert got.kind == "emergency" and got.locale == locale, got
+
+
+@pytest.mark.parametrize("text", ["how long does lsd last", "hi", "ne dyshit", "skilky tryvaie lsd"])
+def test_english_and_transliteration_are_not_taken_for_a_wrong_layout(real_engine: Engine, text: str) -> None:
+    index = real_engine.bundle.index
+    assert index._on_latin_layout(text, tuple(basic_tokens(text))) is None

@@ -60,6 +60,11 @@ FIRST_READING_BONUS = 0.2
 VOCABULARY_MARGIN = 0.3  # Cyrillic without telling letters: the other language must know this much more of it
 ENGLISH_SHARE = 0.75  # a Latin message with fewer known English words is also read as translit
 TRANSLIT_SHARE = 0.5  # a translit reading must know at least this share of the message
+# A Latin message whose words, read key by key on the Russian or Ukrainian layout, are at least this share words
+# of that language as they stand (and at most LAYOUT_LATIN_MAX words of the Latin locales) was typed with the
+# wrong layout on
+LAYOUT_SHARE = 0.75
+LAYOUT_LATIN_MAX = 0.34
 SIGNAL_WEIGHT = 0.3
 BUTTON_MIN = 0.45  # typed text presses a button at this (0.5 and up: its words and the label's agree)
 ASKS_ELSEWHERE = 0.5  # a sentence answered this surely asks something else than the emergency of another (see classify)
@@ -478,7 +483,35 @@ class MatchIndex:
 
     def readings(self, text: str, default: str) -> list[Reading]:
         """Every plausible reading of the message, the most likely language first. Tokenises once."""
-        return self._readings_of(tuple(basic_tokens(text)), default)
+        tokens = tuple(basic_tokens(text))
+        if (meant := self._on_latin_layout(text, tokens)) is not None:
+            tokens = tuple(basic_tokens(meant))
+        return self._readings_of(tokens, default)
+
+    def _exact_share(self, code: str, tokens: Sequence[str]) -> float:
+        """The share of the tokens that are words of `code` as they stand: no typo correction, which finds some
+        word in any letters."""
+        vocabulary, common = self.locales[code].analyzer.vocabulary, self.own_common.get(code, frozenset())
+        return sum(t in vocabulary or t in common for t in tokens) / len(tokens) if tokens else 0.0
+
+    def _on_latin_layout(self, text: str, tokens: Sequence[str]) -> str | None:
+        """Russian or Ukrainian typed with the keyboard left on its Latin layout ("jy yt lsibn" for «он не
+        дышит»): the text as meant, or None. Tried only on Latin letters that are mostly no word of a Latin
+        locale, so an English message is tokenised once; a second tokenising is for the rest."""
+        letters = "".join(tokens)
+        if not letters or not any("a" <= ch <= "z" for ch in letters) or any("а" <= ch <= "я" or ch in "іїєґ" for ch in letters):
+            return None
+        latin = [c for c in self.locales if not translit.supported(c)]
+        if any(self._exact_share(c, tokens) > LAYOUT_LATIN_MAX for c in latin):
+            return None
+        best, best_share = None, LAYOUT_SHARE
+        for code in ("ru", "uk"):
+            if code in self.locales:
+                meant = translit.from_layout(text[:MAX_CHARS], code)
+                share = self._exact_share(code, basic_tokens(meant))
+                if share >= best_share:
+                    best, best_share = meant, share
+        return best
 
     def _readings_of(self, tokens: tuple[str, ...], default: str) -> list[Reading]:
         letters = "".join(tokens)
@@ -783,6 +816,9 @@ class MatchIndex:
         that mixture answers nothing)."""
         chunks = [t for part in _SENTENCE.split(text[:MAX_CHARS]) if (t := tuple(basic_tokens(part)))]
         tokens = tuple(t for chunk in chunks for t in chunk)
+        if (meant := self._on_latin_layout(text, tokens)) is not None:  # typed with the Latin layout on
+            chunks = [t for part in _SENTENCE.split(meant) if (t := tuple(basic_tokens(part)))]
+            tokens = tuple(t for chunk in chunks for t in chunk)
         spans: list[tuple[int, int]] = []
         for chunk in chunks[:MAX_SENTENCES]:
             start = spans[-1][1] if spans else 0

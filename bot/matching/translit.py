@@ -52,3 +52,18 @@ def to_cyrillic(token: str, code: str) -> str:
 
 def fold(token: str) -> str:
     return token.translate(_FOLD).replace("тс", "ц")
+
+
+# Russian or Ukrainian typed with the keyboard left on its Latin layout ("jy yt lsibn" for «он не дышит»): each
+# key's letter in the Cyrillic layout of that language (ЙЦУКЕН; Ukrainian has і, ї, є where Russian has ы, ъ, э).
+_QWERTY = "qwertyuiop[]asdfghjkl;'zxcvbnm,./`" + 'QWERTYUIOP{}ASDFGHJKL:"ZXCVBNM<>?~&'
+_LAYOUTS = {
+    "ru": "йцукенгшщзхъфывапролджэячсмитьбю.ё" + "ЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,Ё?",
+    "uk": "йцукенгшщзхїфівапролджєячсмитьбю.'" + "ЙЦУКЕНГШЩЗХЇФІВАПРОЛДЖЄЯЧСМИТЬБЮ,'?",
+}
+_LAYOUT_TABLES = {code: str.maketrans(_QWERTY, keys) for code, keys in _LAYOUTS.items()}
+
+
+def from_layout(text: str, code: str) -> str:
+    """`text` as typed on the Latin layout, read back as the same keys on the layout of `code`."""
+    return text.translate(_LAYOUT_TABLES[code]) if code in _LAYOUT_TABLES else text
