@@ -32,7 +32,7 @@ from ..cache import code_version, read_json, read_pickle, write_json, write_pick
 from ..content import Content
 from . import translit
 from .model import MODEL_VERSION, Example, Model, digest, feature_keys
-from .normalise import MAX_CHARS, Analyzer, basic_tokens
+from .normalise import MAX_CHARS, POSTPOSED, Analyzer, basic_tokens, is_negation
 
 # Decision thresholds on the model's probabilities, chosen by cross-validation over the content's phrasings
 # (`hrbot eval --cv 5`), never on an evaluation set.
@@ -70,6 +70,18 @@ BUTTON_MIN = 0.45  # typed text presses a button at this (0.5 and up: its words 
 ASKS_ELSEWHERE = 0.5  # a sentence answered this surely asks something else than the emergency of another (see classify)
 MAX_SENTENCES = 8  # a long message is read sentence by sentence for its first eight sentences (bounded work)
 _SENTENCE = re.compile(r"[.!?;…\n]+")
+_NEVER = re.compile(r"(?!)")  # an empty phrase list
+
+
+def _sentences(text: str) -> list[tuple[str, ...]]:
+    """The tokens of each sentence of the text that has any."""
+    return [t for part in _SENTENCE.split(text) if (t := tuple(basic_tokens(part)))]
+
+
+def _cyrillic(ch: str) -> bool:
+    return "а" <= ch <= "я" or ch in "іїєґ"
+
+
 COMMON_ZIPF = 3.0  # a word this frequent in its language (once per million words) is never corrected as a typo
 BACKGROUND = "background:none"  # the label of sentences that ask nothing ("sorry for the long message")
 # Each phrasing is also taught inside that many sentences of background, as a long message puts it (--cv 5:
@@ -107,42 +119,8 @@ class Decision:
         return out
 
 
-# Words that turn a statement round, in our languages: a button's words typed with one of these mean the opposite.
-_NEGATIONS = frozenset(
-    [
-        "not",
-        "no",
-        "isnt",
-        "arent",
-        "wasnt",
-        "wont",
-        "cant",
-        "dont",
-        "doesnt",
-        "didnt",
-        "never",
-        "nobody",
-        "nothing",
-        "не",
-        "нет",
-        "ни",
-        "ні",
-        "немає",
-        "нема",
-    ]
-)
-
-
-_POSTPOSED = frozenset(["нет", "немає", "нема"])
-_NEVER = re.compile(r"(?!)")  # an empty phrase list
-
-
-def _is_negation(token: str) -> bool:
-    return token in _NEGATIONS or (token.endswith("nt") and token[:-2] in ("is", "are", "was", "wo", "ca", "do", "does", "did"))
-
-
 def _negated(tokens: Sequence[str]) -> bool:
-    return any(_is_negation(t) for t in tokens)
+    return any(is_negation(t) for t in tokens)
 
 
 def _scopes(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
@@ -153,14 +131,14 @@ def _scopes(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | 
     negation, one of which a trigger that holds one ("not breathing", "не дышит", "slapped him nothing") must
     be, so "он не синий и дышит" is no "не дышит". Only the very next word is taken from the affirmed ones, so
     "not really unconscious" and "no, hes unconscious" still count: the net leans to recall."""
-    at = [i for i, t in enumerate(tokens) if _is_negation(t)]
+    at = [i for i, t in enumerate(tokens) if is_negation(t)]
     if not at:
         return None
     # "нет" and "немає" also deny the word before them: "судорог нет", "судом немає"
-    skip = {i + 1 for i in at} | {i - 1 for i in at if tokens[i] in _POSTPOSED}
-    affirmed = tuple(t for i, t in enumerate(tokens) if i not in skip or _is_negation(t))
+    skip = {i + 1 for i in at} | {i - 1 for i in at if tokens[i] in POSTPOSED}
+    affirmed = tuple(t for i, t in enumerate(tokens) if i not in skip or is_negation(t))
     reach = {j for i in at for j in range(i - 2, i + 3)}
-    near = tuple(t for i, t in enumerate(tokens) if i in reach and not _is_negation(t))
+    near = tuple(t for i, t in enumerate(tokens) if i in reach and not is_negation(t))
     return affirmed, near
 
 
@@ -499,7 +477,7 @@ class MatchIndex:
         дышит»): the text as meant, or None. Tried only on Latin letters that are mostly no word of a Latin
         locale, so an English message is tokenised once; a second tokenising is for the rest."""
         letters = "".join(tokens)
-        if not letters or not any("a" <= ch <= "z" for ch in letters) or any("а" <= ch <= "я" or ch in "іїєґ" for ch in letters):
+        if not letters or not any("a" <= ch <= "z" for ch in letters) or any(map(_cyrillic, letters)):
             return None
         latin = [c for c in self.locales if not translit.supported(c)]
         if any(self._exact_share(c, tokens) > LAYOUT_LATIN_MAX for c in latin):
@@ -515,7 +493,7 @@ class MatchIndex:
 
     def _readings_of(self, tokens: tuple[str, ...], default: str) -> list[Reading]:
         letters = "".join(tokens)
-        cyr = sum("а" <= ch <= "я" or ch in "іїєґ" for ch in letters)
+        cyr = sum(map(_cyrillic, letters))
         lat = sum("a" <= ch <= "z" for ch in letters)
         if cyr > lat:
             code = self._cyrillic_locale(letters, default)
@@ -646,7 +624,7 @@ class MatchIndex:
         padded = " " + " ".join(tokens) + " "
         for m in li.reassured.finditer(padded):
             at = padded.count(" ", 0, m.start() + 1) - 1  # the token the phrase starts at
-            if not any(_is_negation(t) for t in tokens[max(at - 2, 0) : at]):
+            if not any(is_negation(t) for t in tokens[max(at - 2, 0) : at]):
                 return True
         return False
 
@@ -814,10 +792,10 @@ class MatchIndex:
         sentence). An emergency in any sentence wins; otherwise the topic of the sentences' and the whole's
         probabilities together, each weighted by how little of it is background (the surest single answer when
         that mixture answers nothing)."""
-        chunks = [t for part in _SENTENCE.split(text[:MAX_CHARS]) if (t := tuple(basic_tokens(part)))]
+        chunks = _sentences(text[:MAX_CHARS])
         tokens = tuple(t for chunk in chunks for t in chunk)
         if (meant := self._on_latin_layout(text, tokens)) is not None:  # typed with the Latin layout on
-            chunks = [t for part in _SENTENCE.split(meant) if (t := tuple(basic_tokens(part)))]
+            chunks = _sentences(meant)
             tokens = tuple(t for chunk in chunks for t in chunk)
         spans: list[tuple[int, int]] = []
         for chunk in chunks[:MAX_SENTENCES]:

@@ -116,7 +116,7 @@ class Analyzer:
                 found = self._stemmer.stemWord(token)
             else:
                 found = token
-            if found in _NEGATION_STEMS and found != token:
+            if found != token and is_negation(found):
                 found = token  # a stemmer's guess is never a negation: the Ukrainian reading of "за ней" is no "не"
             if len(self._stems) < 200_000:  # content words plus what people write; bounded all the same
                 self._stems[token] = found
@@ -213,8 +213,39 @@ class Analyzer:
         return sum(t in self.vocabulary for t in tokens) / len(tokens)
 
 
-# What no other word is reduced to: a guessed stem that says "not" would turn a sign round
-_NEGATION_STEMS = frozenset(["не", "ни", "нет", "ні", "not", "no"])
+# Words that turn a statement round, in our languages: a button's words typed with one of these mean the opposite.
+_NEGATIONS = frozenset(
+    [
+        "not",
+        "no",
+        "isnt",
+        "arent",
+        "wasnt",
+        "wont",
+        "cant",
+        "dont",
+        "doesnt",
+        "didnt",
+        "never",
+        "nobody",
+        "nothing",
+        "не",
+        "нет",
+        "ни",
+        "ні",
+        "немає",
+        "нема",
+    ]
+)
+
+
+POSTPOSED = frozenset(["нет", "немає", "нема"])  # negations that follow the word they deny
+
+
+def is_negation(token: str) -> bool:
+    """Whether the token turns a statement round: also what a stemmer's guess may never become (the Ukrainian
+    reading of «за ней» is no «не»)."""
+    return token in _NEGATIONS or (token.endswith("nt") and token[:-2] in ("is", "are", "was", "wo", "ca", "do", "does", "did"))
 
 
 def _lemma(parses: list[Any], token: str) -> str:
