@@ -114,8 +114,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         content = load_content(Path(args.content))
         from .evaluation import long_context
 
-        report, long_report = cross_validate(
-            content, args.cv, progress=lambda m: print(m, file=sys.stderr, flush=True), context=long_context() if args.long else None
+        report, long_report, latin_report = cross_validate(
+            content,
+            args.cv,
+            progress=lambda m: print(m, file=sys.stderr, flush=True),
+            context=long_context() if args.long else None,
+            latin=args.latin,
         )
         keep = (lambda _line: True) if args.misses else (lambda line: not line.startswith("  line "))
         print(f"{args.cv}-fold cross-validation over the content's own phrasings")
@@ -123,6 +127,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if long_report is not None:
             print("\nthe same phrasings inside long messages (background sentences of bot/evaluation_context.yaml)")
             print("\n".join(line for line in format_report(long_report).splitlines() if keep(line)))
+        if latin_report is not None:
+            print("\nthe Russian and Ukrainian phrasings typed in Latin letters (bot/evaluation.py: to_latin)")
+            print("\n".join(line for line in format_report(latin_report).splitlines() if keep(line)))
         return _thresholds(args, report)
     if not args.file:
         print("hrbot eval: give a FILE (JSONL) or --cv K", file=sys.stderr)
@@ -432,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="JSONL with {text, locale, expect} per line")
     p.add_argument("--cv", type=int, metavar="K", help="instead: K-fold cross-validation over the content's own phrasings")
     p.add_argument("--long", action="store_true", help="with --cv: also ask each held-out phrasing inside a long message")
+    p.add_argument("--latin", action="store_true", help="with --cv: also ask each held-out Russian and Ukrainian phrasing in Latin letters")
     p.add_argument(
         "--misses",
         action="store_true",

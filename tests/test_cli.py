@@ -129,6 +129,9 @@ def test_eval_cross_validation_prints_the_figures(capsys: pytest.CaptureFixture[
     code, out, err = run(capsys, monkeypatch, ["--content", mini, "eval", "--cv", "2", "--long", "--min-emergency-recall", "0"])
     assert code == 0, err
     assert out.count("accuracy overall") == 2 and "the same phrasings inside long messages" in out
+    code, out, err = run(capsys, monkeypatch, ["--content", mini, "eval", "--cv", "2", "--latin", "--min-emergency-recall", "0"])
+    assert code == 0, err
+    assert out.count("accuracy overall") == 2 and "typed in Latin letters" in out
     code, _, err = run(capsys, monkeypatch, ["--content", mini, "eval"])
     assert code == 2 and "--cv" in err
 
@@ -139,3 +142,16 @@ def test_match_explain_says_why(capsys: pytest.CaptureFixture[str], monkeypatch:
     line = json.loads(out)
     assert code == 0 and line["kind"] == "emergency"
     assert line["explain"]["rules"] and line["explain"]["top"] and "readings" in line["explain"]
+
+
+def test_latin_spelling_keeps_one_habit_per_message() -> None:
+    """`--cv --latin` asks each Russian and Ukrainian phrasing as typed on a Latin keyboard: ASCII only, the
+    same text every run, and habits differing between messages (ж as "zh", "j" or "z")."""
+    from bot.evaluation import to_latin
+
+    typed = to_latin("Он не дышит, губы синие", "ru")
+    assert typed.isascii() and typed == to_latin("Он не дышит, губы синие", "ru")
+    assert typed.startswith("on ne dy") and " gub" in typed
+    assert to_latin("вона не дихає", "uk").startswith(("vona ne dy", "vona ne di"))
+    spellings = {to_latin(f"жена {n}", "ru").split()[0] for n in range(40)}
+    assert {"zhena", "jena", "zena"} <= spellings

@@ -192,3 +192,19 @@ def test_naive_bayes_weights_are_scikit_learns() -> None:
     assert np.allclose(model.weights[:, [4, 6, 7]], nb.feature_log_prob_.T, atol=1e-5)
     assert np.allclose(model.bias[[4, 6, 7]], nb.class_log_prior_, atol=1e-6)
     assert model.bias[5] == -1e9 and not model.weights[:, 5].any()
+
+
+def test_what_a_negation_reaches_is_a_feature_of_its_own(real_engine: Engine) -> None:
+    """The two words after a negation, and the word before a postposed "нет", are features apart from the
+    words themselves: "no seizures" must not teach the model what "seizures" teaches it."""
+    index = real_engine.bundle.index
+    first = index.readings("no seizures and he is breathing", "en")[0]
+    assert first.negated and set(first.negated) <= set(first.stems)
+    assert {f"n:{s}" for s in first.negated} <= set(first.keys())
+    plain = index.readings("seizures and he is breathing", "en")[0]
+    plain_keys = plain.keys()
+    assert not plain.negated and not any(k.startswith("n:") for k in plain_keys)
+    ru = index.readings("судорог нет", "ru")[0]
+    assert ru.negated == ru.stems[:1]  # the word before "нет"
+    # the content teaches these features: the model knows some of them
+    assert any(k.startswith("n:") for k in index.model.vocab)

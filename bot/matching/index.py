@@ -142,6 +142,22 @@ def _scopes(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | 
     return affirmed, near
 
 
+NEGATION_REACH = 2  # words after a negation that it reaches
+
+
+def _negated_stems(li: _LocaleIndex, tokens: Sequence[str]) -> tuple[str, ...]:
+    """The stems of the words a negation reaches: the next two words ("not breathing", "не дышит", "no
+    thoughts of suicide"), and the word before "нет" / "немає" ("судорог нет"). The model learns them as
+    features of their own, so a denied sign is not the sign."""
+    reach: list[str] = []
+    for i, t in enumerate(tokens):
+        if is_negation(t):
+            reach.extend(u for u in tokens[i + 1 : i + 1 + NEGATION_REACH] if not is_negation(u))
+            if t in POSTPOSED and i:
+                reach.append(tokens[i - 1])
+    return li.analyzer.analyse_tokens(tuple(reach))[1] if reach else ()
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """One way of reading a message: in which language, its corrected words, stems and substances."""
@@ -153,9 +169,10 @@ class Reading:
     substances: tuple[str, ...]
     translit: bool = False
     share: float = 1.0  # the share of its words the language's vocabulary knows
+    negated: tuple[str, ...] = ()  # the stems a negation reaches (see `_negated_stems`)
 
     def keys(self) -> list[str]:
-        return feature_keys(self.stems, (translit.fold(w) for w in self.words), self.substances)
+        return feature_keys(self.stems, (translit.fold(w) for w in self.words), self.substances, self.negated)
 
 
 @dataclass(slots=True)
@@ -457,7 +474,8 @@ class MatchIndex:
         vocabulary, common = li.analyzer.vocabulary, self.own_common.get(code, frozenset())
         known = sum(w in vocabulary or w in common for w in words) + len(tokens) - len(words)
         share = known / len(tokens) if tokens else 0.0
-        return Reading(code, tokens, words, stems, tuple(self._substances(li, stems)), as_translit, share)
+        negated = _negated_stems(li, tokens)
+        return Reading(code, tokens, words, stems, tuple(self._substances(li, stems)), as_translit, share, negated)
 
     def readings(self, text: str, default: str) -> list[Reading]:
         """Every plausible reading of the message, the most likely language first. Tokenises once."""

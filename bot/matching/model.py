@@ -29,7 +29,7 @@ import numpy as np
 
 from ..cache import cache_dir, open_private, prune, used, write_atomic
 
-MODEL_VERSION = 10  # bump whenever the analysis of a text changes: the cache key holds the texts, not this code
+MODEL_VERSION = 11  # bump whenever the analysis of a text changes: the cache key holds the texts, not this code
 C_REGULARISATION = 20.0  # --cv 5: 20: 65.6%, 40: 66.7%, 160: 67.1%; above 20 the model grows too sure to ask "which one?"
 SAGA_PASSES = 30
 CHAR_NGRAMS = (3, 4, 5)
@@ -46,9 +46,10 @@ class Example:
     keys: tuple[str, ...]  # features of the phrasing (see `feature_keys`)
 
 
-def feature_keys(stems: Sequence[str], surface: Iterable[str], substances: Iterable[str]) -> list[str]:
+def feature_keys(stems: Sequence[str], surface: Iterable[str], substances: Iterable[str], negated: Iterable[str] = ()) -> list[str]:
     """The features of one reading of a text; the same function runs on content phrasings and on messages."""
     keys = [f"w:{s}" for s in stems]
+    keys.extend(f"n:{s}" for s in negated)  # what a negation reaches learns apart: "not breathing" is a sign, "no fit" is not
     keys.extend(f"b:{a}_{b}" for a, b in itertools.pairwise(stems))
     keys.extend(f"s:{sid}" for sid in substances)
     for token in surface:
