@@ -7,7 +7,7 @@ import pytest
 
 from bot.content import Content
 from bot.engine import Engine
-from bot.matching import MatchIndex
+from bot.matching import MatchIndex, translit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -208,3 +208,30 @@ def test_what_a_negation_reaches_is_a_feature_of_its_own(real_engine: Engine) ->
     assert ru.negated == ru.stems[:1]  # the word before "нет"
     # the content teaches these features: the model knows some of them
     assert any(k.startswith("n:") for k in index.model.vocab)
+
+
+def test_latin_letters_find_the_word_meant_before_typo_correction(real_engine: Engine) -> None:
+    """Latin letters do not tell ы from и or й ("pervii"): the folded spelling finds «первый» before typo
+    correction takes the token for a content word that looks alike (первитин, a substance)."""
+    index = real_engine.bundle.index
+    ru = next(r for r in index.readings("pervii raz probuyu", "en") if r.locale == "ru")
+    assert ru.translit and ru.words[0] == "первый" and not ru.substances
+    assert index.latin_words["ru"][translit.fold("первый")] == "первый"
+    assert "en" not in index.latin_words and "uk" not in index.latin_words  # Russian only
+
+
+def test_a_reading_that_knows_little_of_the_message_names_no_substance(real_engine: Engine) -> None:
+    """The English reading of Russian in Latin letters knows few of its words and may still "find" substances
+    ("k" is ketamine); a combo takes them only from the chosen reading or one that knows half the message."""
+    import dataclasses
+
+    index = real_engine.bundle.index
+    text = "pervii raz kokain s alkogolem"
+    readings = index.readings(text, "en")
+    en = readings[0]
+    assert en.locale == "en" and en.share < 0.5
+    noisy = [dataclasses.replace(en, substances=("ketamine", "methamphetamine", "mdma")), *readings[1:]]
+    reading, p = index._best_reading(noisy)
+    assert reading.locale in ("ru", "uk")
+    got = index._decide(reading.locale, reading, noisy, p)
+    assert (got.kind, got.substances) == ("combo", ("alcohol", "cocaine"))

@@ -60,6 +60,9 @@ FIRST_READING_BONUS = 0.2
 VOCABULARY_MARGIN = 0.3  # Cyrillic without telling letters: the other language must know this much more of it
 ENGLISH_SHARE = 0.75  # a Latin message with fewer known English words is also read as translit
 TRANSLIT_SHARE = 0.5  # a translit reading must know at least this share of the message
+# A reading not chosen names substances for a combo only if it knows at least this share of the message: the
+# English reading of Russian in Latin letters finds "k" (ketamine) in "k vrachu" (--cv 5 --latin: 77.0% -> 77.1%)
+OTHER_READING_SHARE = 0.5
 # A Latin message whose words, read key by key on the Russian or Ukrainian layout, are at least this share words
 # of that language as they stand (and at most LAYOUT_LATIN_MAX words of the Latin locales) was typed with the
 # wrong layout on
@@ -233,6 +236,7 @@ _PICKLED = frozenset(
     {
         "locales",
         "own_common",
+        "latin_words",
         "kinds",
         "kind_of",
         "emergency_mask",
@@ -253,6 +257,9 @@ def _built_key(content: Content) -> str:
         return ""
     source = f"{content.digest} {code_version()} {wordlists.version()} {COMMON_ZIPF} {MODEL_VERSION}"
     return hashlib.sha256(source.encode()).hexdigest()[:32]
+
+
+_FOREIGN_LETTERS = {"uk": "ыэъё", "ru": "іїєґ"}  # letters the other language has and this one does not
 
 
 class MatchIndex:
@@ -285,6 +292,9 @@ class MatchIndex:
         # a reading's share of known words counts the common words of its own language only: a Ukrainian word
         # is not corrected in a Russian reading, but it does not make the message Russian either ("бувай")
         self.own_common = {code: common.get(code, frozenset()) for code in content.locales}
+        # Russian only: Ukrainian restored so ("moy" -> «мої») outweighed Russian in Latin letters too often
+        # (--cv 5 --latin: Ukrainian recall 82.5% -> 83.9% but replies in the wrong language)
+        self.latin_words = {code: self._latin_words(code) for code in content.locales if code == "ru"}
         self.kinds: dict[str, str] = {label: label.split(":", 1)[0] for label, _, _ in texts}
         self.model = Model.train(list(self.kinds), key, lambda: self._examples(texts), cache=cache)
         if cache and lemmas is None:
@@ -463,19 +473,40 @@ class MatchIndex:
                     examples.append(Example(label, tuple(wrapped.keys())))
         return examples
 
+    def _latin_words(self, code: str) -> dict[str, str]:
+        """Each folded spelling (`translit.fold`) of the words `code` knows, and the word: the content's words
+        first, then the language's common ones. Latin letters do not say ы from и or е from э ("pervyi" reads
+        «первии»); the folded form finds the word meant before typo correction takes it for another."""
+        out: dict[str, str] = {}
+        foreign = _FOREIGN_LETTERS.get(code, "")  # the content's Ukrainian holds Russian words too ("дышит")
+        for words in (self.locales[code].analyzer.vocabulary, self.own_common.get(code, frozenset())):
+            for word in sorted(words):
+                if not any(ch in foreign for ch in word):
+                    out.setdefault(translit.fold(word), word)
+        return out
+
+    def _from_latin(self, token: str, code: str) -> str:
+        """A Latin token as the Cyrillic word of `code` it most likely spells."""
+        out = translit.to_cyrillic(token, code)
+        analyzer = self.locales[code].analyzer
+        if out == token or out in analyzer.vocabulary or out in analyzer.common or code not in self.latin_words:
+            return out
+        return self.latin_words[code].get(translit.fold(out), out)
+
     # --- reading a message ----------------------------------------------------------------------------------
 
     def _reading(self, code: str, tokens: tuple[str, ...], *, as_translit: bool = False) -> Reading:
         li = self.locales[code]
         if as_translit:
-            tokens = tuple(translit.to_cyrillic(t, code) for t in tokens)
+            tokens = tuple(self._from_latin(t, code) for t in tokens)
         words, stems = li.analyzer.analyse_tokens(tokens)
         # the share of the message this language knows, typos corrected (stop words are known words)
         vocabulary, common = li.analyzer.vocabulary, self.own_common.get(code, frozenset())
         known = sum(w in vocabulary or w in common for w in words) + len(tokens) - len(words)
         share = known / len(tokens) if tokens else 0.0
         negated = _negated_stems(li, tokens)
-        return Reading(code, tokens, words, stems, tuple(self._substances(li, stems)), as_translit, share, negated)
+        substances = tuple(self._substances(li, stems))
+        return Reading(code, tokens, words, stems, substances, as_translit, share, negated)
 
     def readings(self, text: str, default: str) -> list[Reading]:
         """Every plausible reading of the message, the most likely language first. Tokenises once."""
@@ -993,7 +1024,8 @@ class MatchIndex:
         # chosen one first among equals.
         subs, mixes, mix_code = reading.substances, False, code
         chosen_mixes: bool | None = None
-        for r in sorted(readings, key=lambda r: (-len(r.substances), r is not reading)):
+        others = [r for r in readings if r is reading or r.share >= OTHER_READING_SHARE]
+        for r in sorted(others, key=lambda r: (-len(r.substances), r is not reading)):
             if len(r.substances) < 2:
                 break
             mixed = self._mixing_intent(self.locales[r.locale], r, spans)
@@ -1007,7 +1039,7 @@ class MatchIndex:
                 mix_code = r.locale if r is not reading and code == reading.locale else code
                 break
         if len(subs) < 2:  # a substance only one reading found still counts
-            subs = max((r.substances for r in readings), key=len)
+            subs = max((r.substances for r in others), key=len)
         if len(subs) >= 2 and mixes and not self._asks_otherwise(p, subs):
             named = tuple(sorted(subs[:MAX_SUBSTANCES]))
             pairs = self.pairs(named)

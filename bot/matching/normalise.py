@@ -235,17 +235,30 @@ _NEGATIONS = frozenset(
         "ні",
         "немає",
         "нема",
+        "никогда",
+        "ніколи",
+        "никаких",
+        "ніяких",
+        "никакой",
+        "ніякої",
+        "никакого",
+        "ніякого",
+        "ничего",
+        "нічого",
+        "никто",
+        "ніхто",
     ]
 )
 
 
+_NT = frozenset(["is", "are", "was", "were", "wo", "ca", "do", "does", "did", "has", "have", "had", "could", "would", "should", "ai"])
 POSTPOSED = frozenset(["нет", "немає", "нема"])  # negations that follow the word they deny
 
 
 def is_negation(token: str) -> bool:
     """Whether the token turns a statement round: also what a stemmer's guess may never become (the Ukrainian
     reading of «за ней» is no «не»)."""
-    return token in _NEGATIONS or (token.endswith("nt") and token[:-2] in ("is", "are", "was", "wo", "ca", "do", "does", "did"))
+    return token in _NEGATIONS or (token.endswith("nt") and token[:-2] in _NT)
 
 
 def _lemma(parses: list[Any], token: str) -> str:
