@@ -61,6 +61,28 @@ def test_latin_russian_is_read_back_into_cyrillic() -> None:
     assert translit.fold("дышит") == translit.fold("дишит")
 
 
+def test_latin_spellings_meet_the_word_meant_by_its_skeleton() -> None:
+    # h for г or х, a dropped soft sign, j for ж or й: the skeletons of what was typed include the word's
+    assert translit.skeleton_of_word("грудях") in translit.skeletons("hrudyah")
+    assert translit.skeleton_of_word("біль") in translit.skeletons("bil")
+    assert translit.skeleton_of_word("пашить") in translit.skeletons("pawit")
+    assert translit.skeleton_of_word("лежит") in translit.skeletons("lejit")
+    assert translit.skeleton_of_word("мой") in translit.skeletons("moj")
+
+
+@pytest.mark.parametrize(
+    ("text", "flow"),
+    [
+        ("bil u hrudyah", "emergency-chest-pain"),  # «біль у грудях»: h for х, no soft sign
+        ("pawit zarom", "emergency-overheating"),  # «пашить жаром»: w for ш, z for ж
+        ("vin povilno dyhaye", "emergency-opioid-overdose"),  # «він повільно дихає»: h for х
+    ],
+)
+def test_ukrainian_in_latin_letters_spelt_loosely_still_starts_the_steps(real_engine: Engine, text: str, flow: str) -> None:
+    reply = say(real_engine, Session(), text)
+    assert reply.kind == "emergency" and reply.id == flow and reply.locale == "uk", reply
+
+
 def test_latin_russian_gets_a_russian_reply(real_engine: Engine) -> None:
     reply = say(real_engine, Session(), "gde vzyat nalokson")
     assert reply.locale == "ru" and reply.id == "naloxone"
@@ -538,3 +560,20 @@ def test_russian_and_ukrainian_typed_on_the_latin_layout_are_read_as_meant(real_
 def test_english_and_transliteration_are_not_taken_for_a_wrong_layout(real_engine: Engine, text: str) -> None:
     index = real_engine.bundle.index
     assert index._on_latin_layout(text, tuple(basic_tokens(text))) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Моему другу в субботу стало плохо на вечеринке, он отключился на пару минут. Сейчас всё хорошо. Что нам делать в следующий раз?",
+        "Брату в суботу стало зле після пігулок, він знепритомнів. Зараз все добре. Як уберегтися наступного разу?",
+    ],
+)
+def test_a_long_story_said_to_be_over_starts_no_emergency(real_engine: Engine, text: str) -> None:
+    """Said to be over ("сейчас всё хорошо") in a long message: the model alone starts no steps."""
+    assert real_engine.bundle.index.classify(text).kind != "emergency"
+
+
+def test_a_story_said_to_be_over_that_came_back_keeps_the_steps(real_engine: Engine) -> None:
+    text = "My mate collapsed at the party on saturday and we called an ambulance. He is fine now. Now he is not breathing again"
+    assert real_engine.bundle.index.classify(text).kind == "emergency"

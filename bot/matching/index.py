@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from .. import wordlists
 from ..cache import code_version, read_json, read_pickle, write_json, write_pickle
@@ -71,6 +72,12 @@ LAYOUT_LATIN_MAX = 0.34
 SIGNAL_WEIGHT = 0.3
 BUTTON_MIN = 0.45  # typed text presses a button at this (0.5 and up: its words and the label's agree)
 ASKS_ELSEWHERE = 0.5  # a sentence answered this surely asks something else than the emergency of another (see classify)
+FRAMED_LONG = True
+SKELETON_LOCALES = frozenset({"ru", "uk"})
+SKELETON_WORDS = 4
+SKELETON_DISCOUNT = 0.3
+REASSURED_VETO = 1.5
+REASSURABLE = frozenset({"emergency-opioid-overdose", "emergency-unresponsive"})
 MAX_SENTENCES = 8  # a long message is read sentence by sentence for its first eight sentences (bounded work)
 _SENTENCE = re.compile(r"[.!?;…\n]+")
 _NEVER = re.compile(r"(?!)")  # an empty phrase list
@@ -237,6 +244,7 @@ _PICKLED = frozenset(
         "locales",
         "own_common",
         "latin_words",
+        "latin_skeletons",
         "kinds",
         "kind_of",
         "emergency_mask",
@@ -295,6 +303,7 @@ class MatchIndex:
         # Russian only: Ukrainian restored so ("moy" -> «мої») outweighed Russian in Latin letters too often
         # (--cv 5 --latin: Ukrainian recall 82.5% -> 83.9% but replies in the wrong language)
         self.latin_words = {code: self._latin_words(code) for code in content.locales if code == "ru"}
+        self.latin_skeletons = {code: self._latin_skeletons(code) for code in content.locales if code in SKELETON_LOCALES}
         self.kinds: dict[str, str] = {label: label.split(":", 1)[0] for label, _, _ in texts}
         self.model = Model.train(list(self.kinds), key, lambda: self._examples(texts), cache=cache)
         if cache and lemmas is None:
@@ -485,24 +494,49 @@ class MatchIndex:
                     out.setdefault(translit.fold(word), word)
         return out
 
-    def _from_latin(self, token: str, code: str) -> str:
-        """A Latin token as the Cyrillic word of `code` it most likely spells."""
+    def _latin_skeletons(self, code: str) -> dict[str, tuple[str, ...]]:
+        """Each skeleton (`translit.skeleton_of_word`) of the words `code` knows, and the words: the content's
+        first, then the language's common ones, a few at most."""
+        out: dict[str, list[str]] = {}
+        foreign = _FOREIGN_LETTERS.get(code, "")
+        for words in (self.locales[code].analyzer.vocabulary, self.own_common.get(code, frozenset())):
+            for word in sorted(words):
+                if len(word) >= 3 and all(map(_cyrillic, word)) and not any(ch in foreign for ch in word):
+                    found = out.setdefault(translit.skeleton_of_word(word), [])
+                    if len(found) < SKELETON_WORDS and word not in found:
+                        found.append(word)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def _from_latin(self, token: str, code: str) -> tuple[str, bool]:
+        """A Latin token as the Cyrillic word of `code` it most likely spells, and whether only the loose
+        skeleton found it."""
         out = translit.to_cyrillic(token, code)
         analyzer = self.locales[code].analyzer
-        if out == token or out in analyzer.vocabulary or out in analyzer.common or code not in self.latin_words:
-            return out
-        return self.latin_words[code].get(translit.fold(out), out)
+        if out == token or out in analyzer.vocabulary or out in analyzer.common:
+            return out, False
+        if code in self.latin_words and (found := self.latin_words[code].get(translit.fold(out))) is not None:
+            return found, False
+        if code in self.latin_skeletons and len(token) >= 3:
+            # the looser skeleton: of the words it may spell, the one nearest the direct reading
+            for skeleton in translit.skeletons(token):
+                if words := self.latin_skeletons[code].get(skeleton):
+                    return min(words, key=lambda w: (Levenshtein.distance(w, out), w)), True
+        return out, False
 
     # --- reading a message ----------------------------------------------------------------------------------
 
     def _reading(self, code: str, tokens: tuple[str, ...], *, as_translit: bool = False) -> Reading:
         li = self.locales[code]
+        loose = 0
         if as_translit:
-            tokens = tuple(self._from_latin(t, code) for t in tokens)
+            restored = [self._from_latin(t, code) for t in tokens]
+            tokens = tuple(t for t, _ in restored)
+            loose = sum(guess for _, guess in restored)
         words, stems = li.analyzer.analyse_tokens(tokens)
-        # the share of the message this language knows, typos corrected (stop words are known words)
+        # the share of the message this language knows, typos corrected (stop words are known words); a word
+        # only the loose skeleton found is weaker evidence of the language (see _from_latin)
         vocabulary, common = li.analyzer.vocabulary, self.own_common.get(code, frozenset())
-        known = sum(w in vocabulary or w in common for w in words) + len(tokens) - len(words)
+        known = sum(w in vocabulary or w in common for w in words) + len(tokens) - len(words) - SKELETON_DISCOUNT * loose
         share = known / len(tokens) if tokens else 0.0
         negated = _negated_stems(li, tokens)
         substances = tuple(self._substances(li, stems))
@@ -665,6 +699,10 @@ class MatchIndex:
         if self._has(li.over, padded) and not self._has(li.again, padded):
             return 0.5
         return 1.0
+
+    def _resolved(self, li: _LocaleIndex, tokens: Sequence[str]) -> bool:
+        padded = " " + " ".join(tokens) + " "
+        return self._has(li.over, padded) and not self._has(li.again, padded)
 
     @staticmethod
     def _reassured(li: _LocaleIndex, tokens: Sequence[str]) -> bool:
@@ -988,7 +1026,8 @@ class MatchIndex:
         # So is a message that says the person breathes and wakes ("sleepy but breathing fine and i can wake
         # her"): the model alone does not start the steps, which stay the first button; a sure sign the rule
         # net found ("breathing fine but he is fitting") still does
-        denied = denied or (rule_score < 1.0 and any(self._reassured(self.locales[r.locale], r.tokens) for r in readings))
+        reassured = any(self._reassured(self.locales[r.locale], r.tokens) for r in readings)
+        denied = denied or (rule_score < 1.0 and reassured)
         em_mass = float(p[self.emergency_mask].sum()) if self.emergency_mask.any() else 0.0
         em_best = None
         if self.emergency_mask.any():
@@ -1000,9 +1039,11 @@ class MatchIndex:
         # emergencies 1.3% -> 1.2%, no emergency lost; none lost in any spent set either). Not in a long message,
         # whose other sentences may tell of the past while one says what is happening.
         framed = spans is None and self._damping(self.locales[reading.locale], reading.tokens) < 1.0
+        story = FRAMED_LONG and spans is not None and self._resolved(self.locales[reading.locale], reading.tokens)
         # The rule net leans to recall; only a model sure that this is a question about something else (with
         # almost no emergency probability) turns it into that answer, with the emergency flow as first button.
         vetoed = framed or (em_mass < RULE_VETO_EMERGENCY and top_other >= RULE_VETO_ANSWER)
+        vetoed = vetoed or (reassured and rule_id in REASSURABLE and rule_score < REASSURED_VETO)
         if rule_id is not None and rule_score >= 1.0 and not vetoed:
             return Decision("emergency", code, self._which_emergency(rule_id, em_best, p), rule_score, by_rule=True)
         vocab = self.model.vocab
@@ -1013,7 +1054,7 @@ class MatchIndex:
         # rule net saw too, or a clear majority of its own over two words or more (one rare word is no evidence).
         short = whole and spans is None
         alone = em_mass >= (EMERGENCY_ALONE if short else EMERGENCY_ALONE_LONG) and words_known >= 2
-        sure = em_mass >= (EMERGENCY_FRAMED if framed else EMERGENCY_SIGN if short else EMERGENCY_MIN)
+        sure = em_mass >= (EMERGENCY_FRAMED if framed or story else EMERGENCY_SIGN if short else EMERGENCY_MIN)
         if em_best is not None and known and not denied and sure and (rule_score > 0 or alone):
             return Decision("emergency", code, self._which_emergency(rule_id, em_best, p), em_mass)
         urgent = rule_id or (em_best if em_mass >= URGENT_OFFER and known else None)

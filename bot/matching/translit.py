@@ -50,6 +50,43 @@ def to_cyrillic(token: str, code: str) -> str:
     return out.lower()
 
 
+# A skeleton: one spelling for the letters Latin typing confuses (г, х and h; и, і, ы, й and y, i; ж and z; ш, щ,
+# w and 6; ь and '), so a word typed any of those ways meets the word meant. Looser than `fold`: used only when
+# neither the direct reading nor the fold is a word.
+_SKELETON_CYR = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "h", "д": "d", "е": "e", "ё": "e", "є": "e", "э": "e", "ж": "z",
+    "з": "z", "и": "i", "і": "i", "ї": "i", "й": "i", "ы": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+    "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "c", "ч": "c", "ш": "s", "щ": "s",
+    "ъ": "", "ь": "", "ю": "iu", "я": "ia", "'": "", "’": "", "ʼ": "",
+})  # fmt: skip
+_SKELETON_GROUPS = [
+    ("shch", "s"), ("sch", "s"), ("sh", "s"), ("ch", "c"), ("zh", "z"), ("kh", "h"), ("ts", "c"), ("tc", "c"),
+    ("ya", "ia"), ("ja", "ia"), ("yu", "iu"), ("ju", "iu"), ("yo", "e"), ("jo", "e"), ("ye", "e"), ("je", "e"),
+    ("yi", "i"), ("ji", "i"),
+]  # fmt: skip
+_SKELETON_ONE = str.maketrans({"w": "s", "6": "s", "4": "c", "x": "h", "g": "h", "y": "i", "q": "k", "'": "", "’": "", "ʼ": ""})
+
+
+def _skeleton_latin(text: str) -> str:
+    for group, one in _SKELETON_GROUPS:
+        text = text.replace(group, one)
+    return text.translate(_SKELETON_ONE)
+
+
+def skeleton_of_word(word: str) -> str:
+    """The skeleton of a Cyrillic word."""
+    return _skeleton_latin(word.translate(_SKELETON_CYR))
+
+
+def skeletons(token: str) -> tuple[str, ...]:
+    """The skeletons a Latin token may spell: "j" is й or ж ("moj", "lejit"), so both are tried, й first."""
+    token = token.lower()
+    base = _skeleton_latin(token).replace("j", "i")
+    if "j" not in token:
+        return (base,)
+    return (base, _skeleton_latin(token.replace("j", "z")))
+
+
 def fold(token: str) -> str:
     return token.translate(_FOLD).replace("тс", "ц")
 
