@@ -44,6 +44,7 @@ def test_a_second_build_takes_the_cached_model(cache: Path, mini_content: Conten
     text = "where do i get narcan"
     assert first.classify(text, "en") == second.classify(text, "en")
     assert np.allclose(first.model.probabilities(["w:narcan"]), second.model.probabilities(["w:narcan"]))
+    assert np.array_equal(first.model.alarm_weights, second.model.alarm_weights)  # the binary emergency model too
 
 
 def test_a_broken_cache_file_is_ignored_and_rebuilt(cache: Path, mini_content: Content, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,9 +29,10 @@ import numpy as np
 
 from ..cache import cache_dir, open_private, prune, used, write_atomic
 
-MODEL_VERSION = 11  # bump whenever the analysis of a text changes: the cache key holds the texts, not this code
+MODEL_VERSION = 12  # bump whenever the analysis of a text changes: the cache key holds the texts, not this code
 C_REGULARISATION = 20.0  # --cv 5: 20: 65.6%, 40: 66.7%, 160: 67.1%; above 20 the model grows too sure to ask "which one?"
 SAGA_PASSES = 30
+ALARM_C = 10.0  # the binary emergency model's regularisation
 CHAR_NGRAMS = (3, 4, 5)
 # Beside the logistic regression, a multinomial naive Bayes over the same features, its probabilities mixed in at
 # this share (--cv 5: 72.8% alone; with naive Bayes at 0.1: 73.7%, 0.2: 73.8%, 0.3: 73.5%; a uniform
@@ -69,7 +70,15 @@ class Model:
     # at 20x content takes most of an hour; the naive Bayes half and every shape are as in use
     logistic = True
 
-    def __init__(self, labels: Sequence[str], vocab: dict[str, int], idf: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> None:
+    def __init__(
+        self,
+        labels: Sequence[str],
+        vocab: dict[str, int],
+        idf: np.ndarray,
+        weights: np.ndarray,
+        bias: np.ndarray,
+        alarm: np.ndarray | None = None,
+    ) -> None:
         self.labels = tuple(labels)
         self.vocab = vocab
         self.idf = idf
@@ -77,6 +86,8 @@ class Model:
         # one gather gives both models' logits
         self.weights = weights
         self.bias = bias
+        # (features + 1): a binary logistic regression of "an emergency flow or not", its bias last (see _fit)
+        self.alarm_weights = alarm if alarm is not None else np.concatenate([np.zeros(len(vocab), np.float32), [np.float32(-20.0)]])
 
     def vector(self, keys: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         counts = Counter(map(self.vocab.get, keys))  # both loops in C: a message has a few hundred keys
@@ -88,6 +99,13 @@ class Model:
         vals = (1.0 + np.log(tf)) * self.idf[idx]
         vals /= float(np.sqrt(np.dot(vals, vals))) or 1.0
         return idx, vals
+
+    def alarm(self, keys: Iterable[str]) -> float:
+        """The probability that the text asks for an emergency flow, from the binary model: unlike the emergency
+        flows' share of `probabilities`, it is not split with the topics the text also names (a substance)."""
+        idx, vals = self.vector(keys)
+        z = float(self.alarm_weights[-1]) + (float(vals @ self.alarm_weights[idx]) if len(idx) else 0.0)
+        return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
     def probabilities(self, keys: Iterable[str]) -> np.ndarray:
         idx, vals = self.vector(keys)
@@ -159,20 +177,48 @@ class Model:
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf.fit(x, y)
         seen = list(clf.classes_)
+        alarm = cls._fit_alarm(x, np.array([labels[i].startswith("emergency:") for i in y]), len(vocab))
         if len(seen) == 1:  # one label: nothing to tell apart
             bias[[seen[0], n_labels + seen[0]]] = 0.0
-            return cls(labels, vocab, idf, weights, bias)
+            return cls(labels, vocab, idf, weights, bias, alarm)
         if len(seen) == 2:  # scikit-learn keeps one row for two labels: the second's logit, the first at 0
             weights[:, seen[1]] = clf.coef_[0]
             bias[seen] = (0.0, float(clf.intercept_[0]))
         else:
             weights[:, seen] = clf.coef_.T.astype(np.float32)
             bias[seen] = clf.intercept_.astype(np.float32)
-        return cls._add_naive_bayes(labels, vocab, idf, weights, bias, x, y)
+        return cls._add_naive_bayes(labels, vocab, idf, weights, bias, x, y, alarm)
+
+    @staticmethod
+    def _fit_alarm(x: object, positive: np.ndarray, n_features: int) -> np.ndarray:
+        """The binary emergency model's weights and bias (last), trained on the same features; flat (never an
+        alarm) when the examples hold one side only."""
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.linear_model import LogisticRegression
+
+        out = np.zeros(n_features + 1, dtype=np.float32)
+        out[-1] = -20.0
+        if positive.all() or not positive.any():
+            return out
+        clf = LogisticRegression(C=ALARM_C, solver="saga", max_iter=SAGA_PASSES, tol=1e-2, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(x, positive)
+        out[:-1] = clf.coef_[0]
+        out[-1] = float(clf.intercept_[0])
+        return out
 
     @classmethod
     def _add_naive_bayes(
-        cls, labels: list[str], vocab: dict[str, int], idf: np.ndarray, weights: np.ndarray, bias: np.ndarray, x: object, y: np.ndarray
+        cls,
+        labels: list[str],
+        vocab: dict[str, int],
+        idf: np.ndarray,
+        weights: np.ndarray,
+        bias: np.ndarray,
+        x: object,
+        y: np.ndarray,
+        alarm: np.ndarray | None = None,
     ) -> Model:
         """Multinomial naive Bayes as scikit-learn's MultinomialNB computes it (log((count + alpha) / (total +
         alpha * features)), log class priors), written straight into the float32 weights from sparse counts:
@@ -193,7 +239,7 @@ class Model:
             rows, found = counts.indices[start:end], counts.data[start:end].astype(np.float64)
             weights[rows, col] = (np.log(found + NB_ALPHA) - norm).astype(np.float32)
             bias[col] = math.log(class_count[k] / len(y))
-        return cls(labels, vocab, idf, weights, bias)
+        return cls(labels, vocab, idf, weights, bias, alarm)
 
 
 def digest(source: str) -> str:
@@ -236,8 +282,10 @@ def _load_cached(path: Path, labels: list[str]) -> Model | None:
             blob = arrays["vocab"]
             keys = blob.tobytes().decode("utf-8").split("\n") if blob.size else []
             got_labels = [str(k) for k in arrays["labels"]]
-            idf, bias = arrays["idf"], arrays["bias"]
+            idf, bias, alarm = arrays["idf"], arrays["bias"], arrays["alarm"]
         if blob.dtype != np.uint8 or got_labels != labels or idf.shape != (len(keys),) or bias.shape != (2 * len(labels),):
+            return None
+        if alarm.shape != (len(keys) + 1,) or alarm.dtype != np.float32 or not np.isfinite(alarm).all():
             return None
         mapped = _map_weights(path.with_suffix(".npy"), (len(keys), 2 * len(labels)))
         weights = None if mapped is None else mapped.view(np.ndarray)  # a plain array: np.memmap indexes in Python
@@ -247,7 +295,7 @@ def _load_cached(path: Path, labels: list[str]) -> Model | None:
         vocab = dict(zip(keys, range(len(keys)), strict=True))
         if len(vocab) != len(keys):
             return None
-        return Model(labels, vocab, idf.astype(np.float32, copy=False), weights, bias)
+        return Model(labels, vocab, idf.astype(np.float32, copy=False), weights, bias, alarm)
     except (OSError, ValueError, KeyError, UnicodeDecodeError, EOFError):
         return None
 
@@ -262,5 +310,5 @@ def _save(model: Model, path: Path) -> None:
     if not write_atomic(path.with_suffix(".npy"), lambda f: np.save(f, weights, allow_pickle=False)):
         return
     labels = np.array(model.labels)
-    if write_atomic(path, lambda f: np.savez(f, vocab=blob, labels=labels, idf=model.idf, bias=model.bias)):
+    if write_atomic(path, lambda f: np.savez(f, vocab=blob, labels=labels, idf=model.idf, bias=model.bias, alarm=model.alarm_weights)):
         prune(path.parent, "model")
