@@ -596,3 +596,12 @@ def test_one_known_word_the_binary_model_is_sure_of_starts_the_steps(real_engine
     for locale, text in held:
         got = index.classify(text, default_locale=locale)
         assert got.kind == "emergency" and got.id == "emergency-overheating", got
+
+
+@pytest.mark.parametrize("text", ["после спидов сердце долбит, у всех так?", "після спідів серце гупає, так у всіх?"])
+def test_is_it_normal_about_oneself_is_answered_with_the_steps_first(real_engine: Engine, text: str) -> None:
+    """ "Is this how it is for everyone?" about nobody else is a general question: the answer, with the emergency
+    flow as its first button; the same sign said with fear ("мне страшно") still starts the steps."""
+    got = real_engine.bundle.index.classify(text)
+    assert got.kind == "answer" and got.urgent == "emergency-chest-pain", got
+    assert real_engine.bundle.index.classify("после спидов сердце долбит, мне страшно").kind == "emergency"
