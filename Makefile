@@ -86,6 +86,10 @@ eval: $(STAMP)
 	@$(BIN)/hrbot eval tests/data/blind-2026-12-03l.jsonl --min-accuracy 0.86 --min-emergency-recall 0.93 --max-false-emergency 0.07 \
 		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
 		rm -f .eval.out; exit $$status
+	@echo "spent blind set (tests/data/blind-2026-12-04m.jsonl, a regression test):"
+	@$(BIN)/hrbot eval tests/data/blind-2026-12-04m.jsonl --min-accuracy 0.85 --min-emergency-recall 0.96 --max-false-emergency 0.035 \
+		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
+		rm -f .eval.out; exit $$status
 
 test: lint validate eval
 	$(BIN)/pytest
