@@ -605,3 +605,8 @@ def test_is_it_normal_about_oneself_is_answered_with_the_steps_first(real_engine
     got = real_engine.bundle.index.classify(text)
     assert got.kind == "answer" and got.urgent == "emergency-chest-pain", got
     assert real_engine.bundle.index.classify("после спидов сердце долбит, мне страшно").kind == "emergency"
+
+
+def test_again_in_a_future_framing_is_no_sign_that_it_came_back(real_engine: Engine) -> None:
+    text = "My mate collapsed at the party on saturday and we called an ambulance. He is fine now. How do we stop it happening again?"
+    assert real_engine.bundle.index.classify(text).kind != "emergency"

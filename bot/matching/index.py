@@ -703,13 +703,14 @@ class MatchIndex:
             return 0.5
         # and a sign said to be over ("he is fine now, what do we do next time") whatever the "now" in it says,
         # unless it came back ("again")
-        if self._has(li.over, padded) and not self._has(li.again, padded):
+        # ... an "again" inside a future framing ("so it does not happen again") is no sign that it came back
+        if self._has(li.over, padded) and not self._has(li.again, li.notnow.sub(" ", padded)):
             return 0.5
         return 1.0
 
     def _resolved(self, li: _LocaleIndex, tokens: Sequence[str]) -> bool:
         padded = " " + " ".join(tokens) + " "
-        return self._has(li.over, padded) and not self._has(li.again, padded)
+        return self._has(li.over, padded) and not self._has(li.again, li.notnow.sub(" ", padded))
 
     @staticmethod
     def _reassured(li: _LocaleIndex, tokens: Sequence[str]) -> bool:
