@@ -72,7 +72,6 @@ LAYOUT_LATIN_MAX = 0.34
 SIGNAL_WEIGHT = 0.3
 BUTTON_MIN = 0.45  # typed text presses a button at this (0.5 and up: its words and the label's agree)
 ASKS_ELSEWHERE = 0.5  # a sentence answered this surely asks something else than the emergency of another (see classify)
-FRAMED_LONG = True
 # ... or of one known word, when the binary emergency model is this sure (--cv 5: emergency recall en/ru/uk
 # 89.4/90.2/88.3 -> 89.9/90.7/88.9%, false emergencies 210 -> 223, each a bare noun alone such as "pupils")
 UNANSWERED_ALARM = 0.9
@@ -80,9 +79,13 @@ UNANSWERED_ALARM = 0.9
 # sign, when the binary emergency model is this sure of the sentence (--cv 5 --long: recall inside long messages
 # 77.7% -> 80.1%, false emergencies 262 -> 262; at 0.7: 80.6%, 268)
 SENTENCE_ALARM = 0.8
-SKELETON_LOCALES = frozenset({"ru", "uk"})
-SKELETON_WORDS = 4
+SKELETON_LOCALES = frozenset({"ru", "uk"})  # the languages read back from Latin letters by skeleton (see _from_latin)
+SKELETON_WORDS = 4  # words kept per skeleton; the one nearest the direct reading is taken
+# a word only the skeleton found counts this much less toward its language's share (--cv 5 --latin: 0: 77.9%,
+# replies in the wrong language ru/uk 1128/982; 0.3: 77.8%, 710/1032; 0.6: 77.1%, 705/1250)
 SKELETON_DISCOUNT = 0.3
+# breathing and waking said fine overrule a rule-net score below this for the flows they speak to: one sign, not
+# two ("nodding off but breathing fine"); other flows' signs ("breathing fine but fitting") are not theirs to deny
 REASSURED_VETO = 1.5
 REASSURABLE = frozenset({"emergency-opioid-overdose", "emergency-unresponsive"})
 MAX_SENTENCES = 8  # a long message is read sentence by sentence for its first eight sentences (bounded work)
@@ -701,14 +704,14 @@ class MatchIndex:
         # stops breathing") is not happening now either, unless a word says it is ("now", "still")
         if self._has(li.notnow, padded) and not self._has(li.now, padded):
             return 0.5
-        # and a sign said to be over ("he is fine now, what do we do next time") whatever the "now" in it says,
-        # unless it came back ("again")
-        # ... an "again" inside a future framing ("so it does not happen again") is no sign that it came back
-        if self._has(li.over, padded) and not self._has(li.again, li.notnow.sub(" ", padded)):
+        # and a sign said to be over ("he is fine now, what do we do next time") whatever the "now" in it says
+        if self._resolved(li, tokens):
             return 0.5
         return 1.0
 
     def _resolved(self, li: _LocaleIndex, tokens: Sequence[str]) -> bool:
+        """Whether the message says the sign is over, unless it came back ("again"); an "again" inside a future
+        framing ("so it does not happen again") is no sign that it came back."""
         padded = " " + " ".join(tokens) + " "
         return self._has(li.over, padded) and not self._has(li.again, li.notnow.sub(" ", padded))
 
@@ -1042,7 +1045,9 @@ class MatchIndex:
         # So is a message that says the person breathes and wakes ("sleepy but breathing fine and i can wake
         # her"): the model alone does not start the steps, which stay the first button; a sure sign the rule
         # net found ("breathing fine but he is fitting") still does
-        reassured = any(self._reassured(self.locales[r.locale], r.tokens) for r in readings)
+        # (looked for only where it can change the decision: this runs on every message)
+        may_reassure = rule_score < 1.0 or (rule_id in REASSURABLE and rule_score < REASSURED_VETO)
+        reassured = may_reassure and any(self._reassured(self.locales[r.locale], r.tokens) for r in readings)
         denied = denied or (rule_score < 1.0 and reassured)
         em_mass = float(p[self.emergency_mask].sum()) if self.emergency_mask.any() else 0.0
         em_best = None
@@ -1055,7 +1060,9 @@ class MatchIndex:
         # emergencies 1.3% -> 1.2%, no emergency lost; none lost in any spent set either). Not in a long message,
         # whose other sentences may tell of the past while one says what is happening.
         framed = spans is None and self._damping(self.locales[reading.locale], reading.tokens) < 1.0
-        story = FRAMED_LONG and spans is not None and self._resolved(self.locales[reading.locale], reading.tokens)
+        # ... and a long message that says the sign is over needs the model as sure (--cv 5 --long: false
+        # emergencies 270 -> 267, none lost)
+        story = spans is not None and self._resolved(self.locales[reading.locale], reading.tokens)
         # The rule net leans to recall; only a model sure that this is a question about something else (with
         # almost no emergency probability) turns it into that answer, with the emergency flow as first button.
         vetoed = framed or (em_mass < RULE_VETO_EMERGENCY and top_other >= RULE_VETO_ANSWER)
