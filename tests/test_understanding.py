@@ -492,6 +492,14 @@ def test_one_everyday_word_names_no_topic(real_engine: Engine, text: str, locale
         "не судороги, просто трясет немного после фена",
         "судорог нет, просто руки трясутся после фена",  # "нет" after the word it denies
         "не судоми, просто трусить трохи після фену",
+        # a negation reaches only its own words: "нет" denies the pain, and the later «не» is about sleep
+        "боли в груди нет, дышу нормально, просто после кокса не могу уснуть всю ночь",
+        "болю в грудях немає, просто після коксу не можу заснути до ранку",
+        "no chest pain and breathing is fine, i just can't sleep after the coke",
+        # a determiner denies its whole noun phrase, «не было» the word before it
+        "никаких мыслей о суициде, просто тоскливо после выходных на экстази",
+        "ніяких думок про самогубство, просто тоскно після вихідних на екстазі",
+        "припадков не было ни разу, только руки дрожат по утрам без водки",
     ],
 )
 def test_a_denied_sign_starts_no_emergency(real_engine: Engine, text: str) -> None:
@@ -511,6 +519,8 @@ def test_a_denied_sign_starts_no_emergency(real_engine: Engine, text: str) -> No
         "дихання немає",
         "не можу її розбудити",
         "ne dyshit",
+        "can not wake him",  # analysed with the word before: the trigger's "cant wake"
+        "нет дыхания и не просыпается",
     ],
 )
 def test_negations_that_are_the_sign_still_start_the_steps(real_engine: Engine, text: str) -> None:

@@ -143,26 +143,55 @@ def _negated(tokens: Sequence[str]) -> bool:
     return any(is_negation(t) for t in tokens)
 
 
-def _scopes(tokens: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+def _scopes(tokens: Sequence[str]) -> tuple[tuple[str, ...], list[tuple[str, ...]]] | None:
     """Where the negations of a message reach, for the rule net; None when there is none.
 
     (affirmed, near): the tokens without the word right after a negation ("isnt blue", "no seizure", "не
-    синий"), where a trigger holding no negation of its own must be found; and the words within two of a
-    negation, one of which a trigger that holds one ("not breathing", "не дышит", "slapped him nothing") must
-    be, so "он не синий и дышит" is no "не дышит". Only the very next word is taken from the affirmed ones, so
-    "not really unconscious" and "no, hes unconscious" still count: the net leans to recall."""
+    синий"), where a trigger holding no negation of its own must be found; and, for each negation, the window
+    it reaches, with the negation itself: a trigger that holds a negation ("not breathing", "не дышит", "slapped
+    him nothing") must find it and one of its other words in one window. A negation reaches the two words after
+    it; "нет", "nothing", "ничего" also the two before ("судорог нет", "shook him, nothing"). So "он не синий и
+    дышит" is no "не дышит", nor is "боли нет, дышится нормально, но не могу уснуть". Only the very next word is
+    taken from the affirmed ones, so "not really unconscious" and "no, hes unconscious" still count: the net
+    leans to recall; but a Russian or Ukrainian determiner («никаких», «ніяких») denies its whole noun phrase
+    («ніяких думок про самогубство»), and «не было» the word before it («припадков не было»)."""
     at = [i for i, t in enumerate(tokens) if is_negation(t)]
     if not at:
         return None
-    # "нет" and "немає" also deny the word before them: "судорог нет", "судом немає"
-    skip = {i + 1 for i in at} | {i - 1 for i in at if tokens[i] in POSTPOSED}
+    skip: set[int] = set()
+    near: list[tuple[str, ...]] = []
+    for i in at:
+        t = tokens[i]
+        skip.update(range(i + 1, i + 1 + (PHRASE_REACH if t in DETERMINERS else 1)))
+        # "нет" and "немає" also deny the word before them: "судорог нет", "судом немає"
+        if i and (t in POSTPOSED or (tokens[i + 1 : i + 2] and tokens[i + 1] in WAS)):
+            skip.add(i - 1)
+        # the word before is in every window: "can not wake" is analysed as the trigger's "cant wake"
+        back = i - NEGATION_REACH if t in POSTPOSED or t in BOTH_WAYS else i - 1
+        near.append(tuple(tokens[max(back, 0) : i + 1 + NEGATION_REACH]))
     affirmed = tuple(t for i, t in enumerate(tokens) if i not in skip or is_negation(t))
-    reach = {j for i in at for j in range(i - 2, i + 3)}
-    near = tuple(t for i, t in enumerate(tokens) if i in reach and not is_negation(t))
     return affirmed, near
 
 
+# Negation words that also deny the words before them (a trigger "shook him nothing"), besides POSTPOSED
+BOTH_WAYS = frozenset(["nothing", "nobody", "ничего", "нічого", "никто", "ніхто", "никогда", "ніколи", "never"])
+# determiners that deny a noun phrase: the next three words («никаких мыслей о суициде»); English "no" also says
+# "no, he is unconscious", so it denies one word only
+DETERMINERS = frozenset(["никаких", "ніяких", "никакой", "ніякої", "никакого", "ніякого", "ніякий", "никакие"])
+PHRASE_REACH = 3
+WAS = frozenset(["было", "було", "бывало", "бывает", "буває", "были", "були", "была", "була"])  # «припадков не было»
+
+
 NEGATION_REACH = 2  # words after a negation that it reaches
+
+# the rule net's view of negations: the stems affirmed, and the stems of each negation's window
+Scopes = tuple[set[str], list[set[str]]]
+
+
+def _reached(need: frozenset[str], near: list[set[str]]) -> bool:
+    """Whether a trigger that holds a negation ("не дышит") finds it and a word of its own in one negation's window."""
+    denial = {s for s in need if is_negation(s)}
+    return any(denial <= w and bool((need - denial) & w) for w in near)
 
 
 def _negated_stems(li: _LocaleIndex, tokens: Sequence[str]) -> tuple[str, ...]:
@@ -727,9 +756,7 @@ class MatchIndex:
         return False
 
     @staticmethod
-    def _emergency(
-        li: _LocaleIndex, stems: set[str], damping: float = 1.0, scopes: tuple[set[str], set[str]] | None = None
-    ) -> tuple[str | None, float]:
+    def _emergency(li: _LocaleIndex, stems: set[str], damping: float = 1.0, scopes: Scopes | None = None) -> tuple[str | None, float]:
         """The rule safety net: sum the weights of the triggers whose words all appear; 1 or more is an emergency.
 
         Within a flow, a trigger equal to or inside another one that also fired is not counted twice ("wont
@@ -743,7 +770,7 @@ class MatchIndex:
         fired: dict[str, list[tuple[frozenset[str], float]]] = defaultdict(list)
         for n in sorted({n for stem in stems for n in li.trigger_keys.get(stem, ())}):  # the triggers' own order
             fid, need, weight = li.triggers[n]
-            if need <= stems and (scopes is None or (bool(need & scopes[1]) if n in li.negative else need <= scopes[0])):
+            if need <= stems and (scopes is None or (_reached(need, scopes[1]) if n in li.negative else need <= scopes[0])):
                 fired[fid].append((need, weight))
         if not fired:
             return None, 0.0
@@ -773,7 +800,7 @@ class MatchIndex:
         return best, totals[best]
 
     @staticmethod
-    def _denied(li: _LocaleIndex, stems: set[str], scopes: tuple[set[str], set[str]]) -> bool:
+    def _denied(li: _LocaleIndex, stems: set[str], scopes: Scopes) -> bool:
         """Whether a sign is said not to be there: a trigger without a negation whose words are all in the message
         but not all affirmed ("she isnt unconscious"), unless a trigger with a negation that fired holds it ("не
         дышит" holds "дышит")."""
@@ -784,7 +811,7 @@ class MatchIndex:
             if not need <= stems:
                 continue
             if n in li.negative:
-                if need & near:
+                if _reached(need, near):
                     negatives.append(need)
             elif not need <= affirmed:
                 blocked.append(need)
@@ -977,11 +1004,13 @@ class MatchIndex:
         return self._decide(code, reading, readings, p, spans, whole=whole), reading, readings, p
 
     @staticmethod
-    def _scope_stems(li: _LocaleIndex, tokens: Sequence[str]) -> tuple[set[str], set[str]] | None:
+    def _scope_stems(li: _LocaleIndex, tokens: Sequence[str]) -> Scopes | None:
         found = _scopes(tokens)
         if found is None:
             return None
-        return set(li.analyzer.analyse_tokens(found[0])[1]), set(li.analyzer.analyse_tokens(found[1])[1])
+        affirmed, near = found
+        # each window analysed as a whole, as the triggers were: "can not wake" holds the trigger's "cant"
+        return set(li.analyzer.analyse_tokens(affirmed)[1]), [set(li.analyzer.analyse_tokens(w)[1]) for w in near]
 
     def _rule_net(self, readings: list[Reading], spans: list[tuple[int, int]] | None) -> tuple[str | None, float, bool]:
         """The rule net in every reading: (flow, score, whether a sign was denied: "she isnt unconscious" scores
