@@ -500,6 +500,10 @@ def test_one_everyday_word_names_no_topic(real_engine: Engine, text: str, locale
         "никаких мыслей о суициде, просто тоскливо после выходных на экстази",
         "ніяких думок про самогубство, просто тоскно після вихідних на екстазі",
         "припадков не было ни разу, только руки дрожат по утрам без водки",
+        # no negation reaches across a comma: the breathing is not denied
+        "он не синий, дышит нормально, просто спит после героина",
+        "he is not blue, breathing ok, just sleeping after gear",
+        "вона не синя, дихає рівно, просто спить після герича",
     ],
 )
 def test_a_denied_sign_starts_no_emergency(real_engine: Engine, text: str) -> None:
@@ -521,6 +525,8 @@ def test_a_denied_sign_starts_no_emergency(real_engine: Engine, text: str) -> No
         "ne dyshit",
         "can not wake him",  # analysed with the word before: the trigger's "cant wake"
         "нет дыхания и не просыпается",
+        "он не синий, не дышит",
+        "no, unconscious",  # a "no" before a comma denies nothing
     ],
 )
 def test_negations_that_are_the_sign_still_start_the_steps(real_engine: Engine, text: str) -> None:

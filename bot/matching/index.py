@@ -90,12 +90,27 @@ REASSURED_VETO = 1.5
 REASSURABLE = frozenset({"emergency-opioid-overdose", "emergency-unresponsive"})
 MAX_SENTENCES = 8  # a long message is read sentence by sentence for its first eight sentences (bounded work)
 _SENTENCE = re.compile(r"[.!?;…\n]+")
+_CLAUSE = re.compile(r"[,:()\[\]—–]+|\s-+\s")
 _NEVER = re.compile(r"(?!)")  # an empty phrase list
 
 
 def _sentences(text: str) -> list[tuple[str, ...]]:
     """The tokens of each sentence of the text that has any."""
     return [t for part in _SENTENCE.split(text) if (t := tuple(basic_tokens(part)))]
+
+
+def _clause_breaks(text: str) -> frozenset[int]:
+    """The token positions (over the text's tokens, sentence after sentence) where a clause begins after a comma,
+    colon, bracket or dash: a negation reaches no word across one ("не синий, дышит" is no "не дышит")."""
+    breaks: set[int] = set()
+    n = 0
+    for part in _SENTENCE.split(text):
+        for k, clause in enumerate(_CLAUSE.split(part)):
+            got = len(basic_tokens(clause))
+            if k and got:
+                breaks.add(n)
+            n += got
+    return frozenset(breaks)
 
 
 def _cyrillic(ch: str) -> bool:
@@ -143,7 +158,7 @@ def _negated(tokens: Sequence[str]) -> bool:
     return any(is_negation(t) for t in tokens)
 
 
-def _scopes(tokens: Sequence[str]) -> tuple[tuple[str, ...], list[tuple[str, ...]]] | None:
+def _scopes(tokens: Sequence[str], breaks: frozenset[int] = frozenset()) -> tuple[tuple[str, ...], list[tuple[str, ...]]] | None:
     """Where the negations of a message reach, for the rule net; None when there is none.
 
     (affirmed, near): the tokens without the word right after a negation ("isnt blue", "no seizure", "не
@@ -154,7 +169,9 @@ def _scopes(tokens: Sequence[str]) -> tuple[tuple[str, ...], list[tuple[str, ...
     дышит" is no "не дышит", nor is "боли нет, дышится нормально, но не могу уснуть". Only the very next word is
     taken from the affirmed ones, so "not really unconscious" and "no, hes unconscious" still count: the net
     leans to recall; but a Russian or Ukrainian determiner («никаких», «ніяких») denies its whole noun phrase
-    («ніяких думок про самогубство»), and «не было» the word before it («припадков не было»)."""
+    («ніяких думок про самогубство»), and «не было» the word before it («припадков не было»). No negation reaches
+    across a clause break (`breaks`, see `_clause_breaks`): "not blue, breathing ok" denies no breathing, and in
+    "no, unconscious" the "no" denies nothing."""
     at = [i for i, t in enumerate(tokens) if is_negation(t)]
     if not at:
         return None
@@ -162,13 +179,15 @@ def _scopes(tokens: Sequence[str]) -> tuple[tuple[str, ...], list[tuple[str, ...
     near: list[tuple[str, ...]] = []
     for i in at:
         t = tokens[i]
-        skip.update(range(i + 1, i + 1 + (PHRASE_REACH if t in DETERMINERS else 1)))
+        start = max((b for b in breaks if b <= i), default=0)  # the clause of the negation
+        end = min((b for b in breaks if b > i), default=len(tokens))
+        skip.update(range(i + 1, min(i + 1 + (PHRASE_REACH if t in DETERMINERS else 1), end)))
         # "нет" and "немає" also deny the word before them: "судорог нет", "судом немає"
-        if i and (t in POSTPOSED or (tokens[i + 1 : i + 2] and tokens[i + 1] in WAS)):
+        if i > start and (t in POSTPOSED or (tokens[i + 1 : i + 2] and tokens[i + 1] in WAS)):
             skip.add(i - 1)
         # the word before is in every window: "can not wake" is analysed as the trigger's "cant wake"
         back = i - NEGATION_REACH if t in POSTPOSED or t in BOTH_WAYS else i - 1
-        near.append(tuple(tokens[max(back, 0) : i + 1 + NEGATION_REACH]))
+        near.append(tuple(tokens[max(back, start) : min(i + 1 + NEGATION_REACH, end)]))
     affirmed = tuple(t for i, t in enumerate(tokens) if i not in skip or is_negation(t))
     return affirmed, near
 
@@ -745,13 +764,15 @@ class MatchIndex:
         return self._has(li.over, padded) and not self._has(li.again, li.notnow.sub(" ", padded))
 
     @staticmethod
-    def _reassured(li: _LocaleIndex, tokens: Sequence[str]) -> bool:
+    def _reassured(li: _LocaleIndex, tokens: Sequence[str], breaks: frozenset[int] = frozenset()) -> bool:
         """Whether the message says the vital signs are fine ("she is breathing fine", "i can wake him", "дышит
-        нормально"), with no negation in the two words before ("not breathing fine", "не реагирует")."""
+        нормально"), with no negation in the two words before in its clause ("not breathing fine", "не реагирует";
+        but "not blue, breathing ok" is reassured)."""
         padded = " " + " ".join(tokens) + " "
         for m in li.reassured.finditer(padded):
             at = padded.count(" ", 0, m.start() + 1) - 1  # the token the phrase starts at
-            if not any(is_negation(t) for t in tokens[max(at - 2, 0) : at]):
+            start = max((b for b in breaks if b <= at), default=0)
+            if not any(is_negation(t) for t in tokens[max(at - 2, start) : at]):
                 return True
         return False
 
@@ -917,16 +938,21 @@ class MatchIndex:
         sentence). An emergency in any sentence wins; otherwise the topic of the sentences' and the whole's
         probabilities together, each weighted by how little of it is background (the surest single answer when
         that mixture answers nothing)."""
-        chunks = _sentences(text[:MAX_CHARS])
+        read = text[:MAX_CHARS]
+        chunks = _sentences(read)
         tokens = tuple(t for chunk in chunks for t in chunk)
         if (meant := self._on_latin_layout(text, tokens)) is not None:  # typed with the Latin layout on
+            read = meant
             chunks = _sentences(meant)
             tokens = tuple(t for chunk in chunks for t in chunk)
+        breaks = _clause_breaks(read) if "," in read or ":" in read or "-" in read or "—" in read or "(" in read else frozenset()
         spans: list[tuple[int, int]] = []
         for chunk in chunks[:MAX_SENTENCES]:
             start = spans[-1][1] if spans else 0
             spans.append((start, start + len(chunk)))
-        whole, reading, readings, p_whole = self._classify_tokens(tokens, locale, default_locale, spans if len(chunks) > 1 else None)
+        whole, reading, readings, p_whole = self._classify_tokens(
+            tokens, locale, default_locale, spans if len(chunks) > 1 else None, breaks=breaks
+        )
         if len(chunks) < 2 or whole.kind in ("emergency", "combo"):
             return whole
         best, best_score = whole, (whole.score if whole.kind in ("answer", "flow") else 0.0)
@@ -938,8 +964,10 @@ class MatchIndex:
         mixed = np.zeros_like(p_whole)
         alarm: Decision | None = None  # the first sentence that reads as an emergency on its own
         asks_else = False  # ... and whether another sentence asks something else
-        for chunk in chunks[:MAX_SENTENCES]:
-            got, chunk_reading, _, p = self._classify_tokens(chunk, locale or whole.locale, default_locale, whole=False)
+        for (a, b), chunk in zip(spans, chunks[:MAX_SENTENCES], strict=True):
+            got, chunk_reading, _, p = self._classify_tokens(
+                chunk, locale or whole.locale, default_locale, whole=False, breaks=frozenset(x - a for x in breaks if a < x < b)
+            )
             # A sentence's sign of the rule net counts alone; the model's hunch about one sentence only where the
             # whole showed some sign too (--cv 5 --long: false emergencies 2.8% -> 2.2% inside long messages).
             # ... and a sentence framed on its own as the past or a "what if" starts nothing (see _rule_net)
@@ -975,7 +1003,7 @@ class MatchIndex:
             mixed[self.emergency_mask] = 0.0  # emergencies were decided above, sentence by sentence
             mixed[bg] = 0.0
             mixed /= float(mixed.sum()) or 1.0
-            mix = self._decide(locale if locale in self.locales else reading.locale, reading, readings, mixed, spans)
+            mix = self._decide(locale if locale in self.locales else reading.locale, reading, readings, mixed, spans, breaks=breaks)
             if mix.kind in ("answer", "flow"):
                 best = mix
         if best is not whole and best.urgent is None and whole.urgent is not None:
@@ -998,21 +1026,24 @@ class MatchIndex:
         spans: list[tuple[int, int]] | None = None,
         *,
         whole: bool = True,
+        breaks: frozenset[int] = frozenset(),
     ) -> tuple[Decision, Reading, list[Reading], np.ndarray]:
         reading, readings, p = self._read(tokens, locale, default_locale)
         code = locale if locale in self.locales else reading.locale
-        return self._decide(code, reading, readings, p, spans, whole=whole), reading, readings, p
+        return self._decide(code, reading, readings, p, spans, whole=whole, breaks=breaks), reading, readings, p
 
     @staticmethod
-    def _scope_stems(li: _LocaleIndex, tokens: Sequence[str]) -> Scopes | None:
-        found = _scopes(tokens)
+    def _scope_stems(li: _LocaleIndex, tokens: Sequence[str], breaks: frozenset[int] = frozenset()) -> Scopes | None:
+        found = _scopes(tokens, breaks)
         if found is None:
             return None
         affirmed, near = found
         # each window analysed as a whole, as the triggers were: "can not wake" holds the trigger's "cant"
         return set(li.analyzer.analyse_tokens(affirmed)[1]), [set(li.analyzer.analyse_tokens(w)[1]) for w in near]
 
-    def _rule_net(self, readings: list[Reading], spans: list[tuple[int, int]] | None) -> tuple[str | None, float, bool]:
+    def _rule_net(
+        self, readings: list[Reading], spans: list[tuple[int, int]] | None, breaks: frozenset[int] = frozenset()
+    ) -> tuple[str | None, float, bool]:
         """The rule net in every reading: (flow, score, whether a sign was denied: "she isnt unconscious" scores
         less than it would without the negation). With `spans` (the sentences of a long message) each sentence
         is looked at alone: words of two sentences ("can you die from coke", "i just want to be careful") make
@@ -1029,7 +1060,7 @@ class MatchIndex:
                     continue
                 part = r.tokens[a:b] if spans else r.tokens
                 stems = li.analyzer.analyse_tokens(part)[1] if spans else r.stems
-                scopes = self._scope_stems(li, part)
+                scopes = self._scope_stems(li, part, frozenset(x - a for x in breaks if a < x < b) if spans else breaks)
                 fid, score = self._emergency(li, set(stems), damping, scopes)
                 if scopes is not None and self._denied(li, set(stems), scopes):
                     denied = True
@@ -1062,12 +1093,13 @@ class MatchIndex:
         spans: list[tuple[int, int]] | None = None,
         *,
         whole: bool = True,
+        breaks: frozenset[int] = frozenset(),
     ) -> Decision:
         """`spans`: the sentences of a long message; `whole`: the tokens are the whole message, not one sentence
         of it."""
         labels = self.model.labels
         # emergencies: the rule net in every reading, and the model
-        rule_id, rule_score, denied = self._rule_net(readings, spans)
+        rule_id, rule_score, denied = self._rule_net(readings, spans, breaks)
         # A sign said not to be there ("she isnt unconscious, just out of it"), with no other sure one: the model
         # alone starts no flow (it learnt "unconscious" as an emergency word); the flow is still the first button
         denied = denied and rule_score < 1.0
@@ -1076,7 +1108,7 @@ class MatchIndex:
         # net found ("breathing fine but he is fitting") still does
         # (looked for only where it can change the decision: this runs on every message)
         may_reassure = rule_score < 1.0 or (rule_id in REASSURABLE and rule_score < REASSURED_VETO)
-        reassured = may_reassure and any(self._reassured(self.locales[r.locale], r.tokens) for r in readings)
+        reassured = may_reassure and any(self._reassured(self.locales[r.locale], r.tokens, breaks) for r in readings)
         denied = denied or (rule_score < 1.0 and reassured)
         em_mass = float(p[self.emergency_mask].sum()) if self.emergency_mask.any() else 0.0
         em_best = None
