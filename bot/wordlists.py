@@ -35,6 +35,29 @@ def common_words(lang: str, zipf: float) -> frozenset[str]:
     return frozenset(words)
 
 
+@functools.cache
+def frequencies(lang: str, zipf: float) -> dict[str, int]:
+    """The words of `lang` with a Zipf frequency of at least `zipf`, each with ten times its Zipf frequency
+    (an int: a small dict). Empty when wordfreq is not installed or has no such language."""
+    try:
+        import wordfreq
+    except ImportError:
+        log.warning("wordfreq is not installed: no frequency list for %s", lang)
+        return {}
+    out: dict[str, int] = {}
+    buckets = round((9 - zipf) * 100)
+    try:
+        for i, bucket in enumerate(wordfreq.get_frequency_list(lang)[: buckets + 1]):
+            for word in bucket:
+                out.setdefault(word, round(90 - i / 10))
+    except (LookupError, ValueError):
+        return {}
+    finally:
+        wordfreq.get_frequency_list.cache_clear()
+        wordfreq.get_frequency_dict.cache_clear()
+    return out
+
+
 def version() -> str:
     """wordfreq's version ("" without it): part of the matcher's cache key, since its lists shape the index."""
     from importlib.metadata import PackageNotFoundError

@@ -200,6 +200,17 @@ def test_ukrainian_in_latin_letters_gets_a_ukrainian_reply(real_engine: Engine) 
     assert reply.locale == "uk" and reply.id == "naloxone"
 
 
+@pytest.mark.parametrize(
+    ("text", "locale", "kind"),
+    [("vin ne dyhaie", "uk", "emergency"), ("de vziaty nalokson", "uk", "answer"), ("ona posinela", "ru", "emergency")],
+)
+def test_latin_letters_are_answered_in_the_language_of_their_words(real_engine: Engine, text: str, locale: str, kind: str) -> None:
+    """The reply's language follows which language's frequent words the message is made of, whichever reading
+    found what it asks ("vin", "dyhaie", "vziaty" are Ukrainian)."""
+    reply = say(real_engine, Session(), text)
+    assert reply.locale == locale and reply.kind == kind
+
+
 def test_three_substances_in_ukrainian(real_engine: Engine) -> None:
     d = real_engine.classify("чи можна змішувати алкоголь, кетамін і мдма")
     assert d.kind == "combo" and d.substances == ("alcohol", "ketamine", "mdma")

@@ -84,6 +84,13 @@ SKELETON_WORDS = 4  # words kept per skeleton; the one nearest the direct readin
 # a word only the skeleton found counts this much less toward its language's share (--cv 5 --latin: 0: 77.9%,
 # replies in the wrong language ru/uk 1128/982; 0.3: 77.8%, 710/1032; 0.6: 77.1%, 705/1250)
 SKELETON_DISCOUNT = 0.3
+# The language of the reply to Russian or Ukrainian in Latin letters: the reading whose restored words are the
+# more frequent words of its language (wordfreq, Zipf >= LANGUAGE_ZIPF; a word of the content only counts as
+# VOCABULARY_ZIPF). The reading that decides what the message asks stays the one `_best_reading` chose: only the
+# reply's language follows the words (--cv 5 --latin: replies in the wrong language ru/uk 701/5320 and
+# 1034/6154 -> 559/5320 and 800/6154, every decision unchanged).
+LANGUAGE_ZIPF = 3.0
+VOCABULARY_ZIPF = 2.5
 # breathing and waking said fine overrule a rule-net score below this for the flows they speak to: one sign, not
 # two ("nodding off but breathing fine"); other flows' signs ("breathing fine but fitting") are not theirs to deny
 REASSURED_VETO = 1.5
@@ -301,6 +308,7 @@ _PICKLED = frozenset(
     {
         "locales",
         "own_common",
+        "frequency",
         "latin_words",
         "latin_skeletons",
         "kinds",
@@ -358,6 +366,7 @@ class MatchIndex:
         # a reading's share of known words counts the common words of its own language only: a Ukrainian word
         # is not corrected in a Russian reading, but it does not make the message Russian either ("бувай")
         self.own_common = {code: common.get(code, frozenset()) for code in content.locales}
+        self.frequency = {code: wordlists.frequencies(code, LANGUAGE_ZIPF) for code in content.locales if translit.supported(code)}
         # Russian only: Ukrainian restored so ("moy" -> «мої») outweighed Russian in Latin letters too often
         # (--cv 5 --latin: Ukrainian recall 82.5% -> 83.9% but replies in the wrong language)
         self.latin_words = {code: self._latin_words(code) for code in content.locales if code == "ru"}
@@ -1018,6 +1027,27 @@ class MatchIndex:
             p = self.model.probabilities(reading.keys())
         return reading, readings, p
 
+    def _frequent(self, r: Reading) -> float:
+        """How frequent, on average, the words of a reading are in its language (ten times Zipf)."""
+        freq, vocabulary = self.frequency.get(r.locale, {}), self.locales[r.locale].analyzer.vocabulary
+        floor = 10 * VOCABULARY_ZIPF
+        return sum(max(freq.get(t, 0), floor if t in vocabulary else 0) for t in r.tokens) / (len(r.tokens) or 1)
+
+    def _reply_locale(self, reading: Reading, readings: list[Reading]) -> str:
+        """The language to answer a message in that the person chose none for. Russian or Ukrainian in Latin
+        letters: the language whose frequent words the message is made of, though the other reading may say
+        better what it asks ("skilky tryvaie" is Ukrainian even when the Russian reading finds the topic); and
+        not English when a Latin reading knows more of the message as it stands."""
+        latin = [r for r in readings if r.translit]
+        if not latin:
+            return reading.locale
+        best = max(latin, key=self._frequent)  # the first among equals: the order of the readings
+        if reading.translit:
+            return best.locale if self._frequent(best) > self._frequent(reading) else reading.locale
+        if self._exact_share(best.locale, best.tokens) > self._exact_share(reading.locale, reading.tokens):
+            return best.locale
+        return reading.locale
+
     def _classify_tokens(
         self,
         tokens: tuple[str, ...],
@@ -1029,7 +1059,7 @@ class MatchIndex:
         breaks: frozenset[int] = frozenset(),
     ) -> tuple[Decision, Reading, list[Reading], np.ndarray]:
         reading, readings, p = self._read(tokens, locale, default_locale)
-        code = locale if locale in self.locales else reading.locale
+        code = locale if locale in self.locales else self._reply_locale(reading, readings)
         return self._decide(code, reading, readings, p, spans, whole=whole, breaks=breaks), reading, readings, p
 
     @staticmethod
