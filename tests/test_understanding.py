@@ -50,6 +50,25 @@ def test_a_question_about_an_emergency_offers_the_steps_first(real_engine: Engin
     assert reply.buttons and reply.buttons[0].data.startswith("f:emergency-")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "why does speed make your heart race so much",
+        "почему от фена так колотится сердце",
+        "чому від фену так калатає серце",
+    ],
+)
+def test_why_a_drug_does_something_is_answered_with_the_steps_one_tap_away(real_engine: Engine, text: str) -> None:
+    """ "Why does X do this" asks about the drug: the answer, with the emergency steps as its first button."""
+    reply = say(real_engine, Session(), text)
+    assert reply.kind == "answer" and reply.id == "amphetamine"
+    assert reply.buttons and reply.buttons[0].data == "f:emergency-chest-pain"
+
+
+def test_why_with_a_sign_now_still_starts_the_steps(real_engine: Engine) -> None:
+    assert say(real_engine, Session(), "why is my heart racing so hard right now after speed").kind == "emergency"
+
+
 # --- 3. translit ------------------------------------------------------------------------------------------
 
 
