@@ -219,6 +219,11 @@ def test_ukrainian_in_latin_letters_gets_a_ukrainian_reply(real_engine: Engine) 
     assert reply.locale == "uk" and reply.id == "naloxone"
 
 
+def test_latin_letters_that_typo_correction_could_read_as_english_are_also_read_as_translit(real_engine: Engine) -> None:
+    reply = say(real_engine, Session(), "kokain i alkohol razom")
+    assert reply.kind == "combo" and reply.locale == "uk"
+
+
 @pytest.mark.parametrize(
     ("text", "locale", "kind"),
     [("vin ne dyhaie", "uk", "emergency"), ("de vziaty nalokson", "uk", "answer"), ("ona posinela", "ru", "emergency")],
