@@ -463,7 +463,9 @@ def test_injecting_is_not_shaking(real_engine: Engine, text: str, locale: str) -
     assert got.kind == "answer" and got.id == "safer-injecting" and got.urgent is None, got
 
 
-@pytest.mark.parametrize(("text", "locale"), [("непросыпается", "ru"), ("непрокидається", "uk")])
+@pytest.mark.parametrize(
+    ("text", "locale"), [("непросыпается", "ru"), ("непрокидається", "uk"), ("нипросыпается", "ru"), ("нипрокидається", "uk")]
+)
 def test_a_negation_typed_onto_its_verb_is_still_the_sign(real_engine: Engine, text: str, locale: str) -> None:
     """ "не" glued to the verb is read as two words (typo correction alone would have dropped the "не")."""
     got = real_engine.bundle.index.classify(text, default_locale=locale)

@@ -186,7 +186,8 @@ class Analyzer:
         out: list[str] = []
         for t in tokens:
             rest = t[2:]
-            if t.startswith("не") and len(rest) >= 4 and t not in self.vocabulary and t not in self.common and rest in self.vocabulary:
+            # "ни" too, as fast typing has it ("нидышит"), when the rest is a word
+            if t[:2] in ("не", "ни") and len(rest) >= 4 and t not in self.vocabulary and t not in self.common and rest in self.vocabulary:
                 out.extend(("не", rest))
             else:
                 out.append(t)
