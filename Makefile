@@ -90,6 +90,14 @@ eval: $(STAMP)
 	@$(BIN)/hrbot eval tests/data/blind-2026-12-04m.jsonl --min-accuracy 0.85 --min-emergency-recall 0.96 --max-false-emergency 0.035 \
 		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
 		rm -f .eval.out; exit $$status
+	@echo "spent blind set (tests/data/blind-2026-12-04n.jsonl, a regression test):"
+	@$(BIN)/hrbot eval tests/data/blind-2026-12-04n.jsonl --min-accuracy 0.89 --min-emergency-recall 0.96 --max-false-emergency 0.03 \
+		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
+		rm -f .eval.out; exit $$status
+	@echo "spent blind set (tests/data/blind-2026-12-04o.jsonl, a regression test):"
+	@$(BIN)/hrbot eval tests/data/blind-2026-12-04o.jsonl --min-accuracy 0.88 --min-emergency-recall 0.96 --max-false-emergency 0.03 \
+		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
+		rm -f .eval.out; exit $$status
 
 test: lint validate eval
 	$(BIN)/pytest

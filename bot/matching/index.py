@@ -102,26 +102,30 @@ REASSURABLE = frozenset({"emergency-opioid-overdose", "emergency-unresponsive"})
 MAX_SENTENCES = 8  # a long message is read sentence by sentence for its first eight sentences (bounded work)
 _SENTENCE = re.compile(r"[.!?;…\n]+")
 _CLAUSE = re.compile(r"[,:()\[\]—–]+|\s-+\s")
+_BREAK = "ꙮ"  # Cyrillic multiocular O: a letter, so a token of its own, and in no message
+_CLAUSE_MARK = f" {_BREAK} "
 _NEVER = re.compile(r"(?!)")  # an empty phrase list
 
 
-def _sentences(text: str) -> list[tuple[str, ...]]:
-    """The tokens of each sentence of the text that has any."""
-    return [t for part in _SENTENCE.split(text) if (t := tuple(basic_tokens(part)))]
-
-
-def _clause_breaks(text: str) -> frozenset[int]:
-    """The token positions (over the text's tokens, sentence after sentence) where a clause begins after a comma,
-    colon, bracket or dash: a negation reaches no word across one ("не синий, дышит" is no "не дышит")."""
+def _sentences(text: str) -> tuple[list[tuple[str, ...]], frozenset[int]]:
+    """The tokens of each sentence of the text that has any, and the token positions (over the text's tokens,
+    sentence after sentence) where a clause begins after a comma, colon, bracket or dash: a negation reaches no
+    word across one ("не синий, дышит" is no "не дышит"). Each sentence is tokenised once: a clause mark becomes
+    a letter no message has, which the tokens then leave out."""
+    chunks: list[tuple[str, ...]] = []
     breaks: set[int] = set()
     n = 0
     for part in _SENTENCE.split(text):
-        for k, clause in enumerate(_CLAUSE.split(part)):
-            got = len(basic_tokens(clause))
-            if k and got:
-                breaks.add(n)
-            n += got
-    return frozenset(breaks)
+        tokens: list[str] = []
+        for t in basic_tokens(_CLAUSE.sub(_CLAUSE_MARK, part)):
+            if t != _BREAK:
+                tokens.append(t)
+            elif tokens:
+                breaks.add(n + len(tokens))
+        if tokens:
+            chunks.append(tuple(tokens))
+            n += len(tokens)
+    return chunks, frozenset(breaks)
 
 
 def _cyrillic(ch: str) -> bool:
@@ -181,7 +185,7 @@ def _scopes(tokens: Sequence[str], breaks: frozenset[int] = frozenset()) -> tupl
     taken from the affirmed ones, so "not really unconscious" and "no, hes unconscious" still count: the net
     leans to recall; but a Russian or Ukrainian determiner («никаких», «ніяких») denies its whole noun phrase
     («ніяких думок про самогубство»), and «не было» the word before it («припадков не было»). No negation reaches
-    across a clause break (`breaks`, see `_clause_breaks`): "not blue, breathing ok" denies no breathing, and in
+    across a clause break (`breaks`, see `_sentences`): "not blue, breathing ok" denies no breathing, and in
     "no, unconscious" the "no" denies nothing."""
     at = [i for i, t in enumerate(tokens) if is_negation(t)]
     if not at:
@@ -951,14 +955,11 @@ class MatchIndex:
         sentence). An emergency in any sentence wins; otherwise the topic of the sentences' and the whole's
         probabilities together, each weighted by how little of it is background (the surest single answer when
         that mixture answers nothing)."""
-        read = text[:MAX_CHARS]
-        chunks = _sentences(read)
+        chunks, breaks = _sentences(text[:MAX_CHARS])
         tokens = tuple(t for chunk in chunks for t in chunk)
         if (meant := self._on_latin_layout(text, tokens)) is not None:  # typed with the Latin layout on
-            read = meant
-            chunks = _sentences(meant)
+            chunks, breaks = _sentences(meant)
             tokens = tuple(t for chunk in chunks for t in chunk)
-        breaks = _clause_breaks(read) if "," in read or ":" in read or "-" in read or "—" in read or "(" in read else frozenset()
         spans: list[tuple[int, int]] = []
         for chunk in chunks[:MAX_SENTENCES]:
             start = spans[-1][1] if spans else 0
