@@ -31,6 +31,14 @@ lint: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/hrbot validate
 
+# A spent blind set: a regression test, gated below what it reached untuned (tests/data/README.md)
+define spent
+	@echo "spent blind set (tests/data/$(1), a regression test):"
+	@$(BIN)/hrbot eval tests/data/$(1) --min-accuracy $(2) --min-emergency-recall $(3) --max-false-emergency $(4) \
+		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
+		rm -f .eval.out; exit $$status
+endef
+
 # The shared dev set gates accuracy and emergency recall; our own held-out set (written without looking at
 # the content) guards against tuning to the dev set.
 eval: $(STAMP)
@@ -42,62 +50,20 @@ eval: $(STAMP)
 	@$(BIN)/hrbot eval tests/data/holdout.jsonl --min-accuracy 0.85 --min-emergency-recall 1.0 --max-false-emergency 0.02 \
 		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|FAILED)' .eval.out; \
 		rm -f .eval.out; [ $$status -eq 0 ] || exit $$status
-	@echo "spent blind set (tests/data/blind-2026-12.jsonl, a regression test):"
-	@$(BIN)/hrbot eval tests/data/blind-2026-12.jsonl --min-accuracy 0.80 --min-emergency-recall 0.80 --max-false-emergency 0.02 \
-		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag translit|FAILED)' .eval.out; \
-		rm -f .eval.out; [ $$status -eq 0 ] || exit $$status
-	@echo "spent blind set (tests/data/blind-2026-12-02.jsonl, a regression test):"
-	@$(BIN)/hrbot eval tests/data/blind-2026-12-02.jsonl --min-accuracy 0.85 --min-emergency-recall 0.90 --max-false-emergency 0.03 \
-		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag translit|FAILED)' .eval.out; \
-		rm -f .eval.out; [ $$status -eq 0 ] || exit $$status
-	@echo "spent blind set (tests/data/blind-2026-12-02b.jsonl, a regression test):"
-	@$(BIN)/hrbot eval tests/data/blind-2026-12-02b.jsonl --min-accuracy 0.80 --min-emergency-recall 0.90 --max-false-emergency 0.05 \
-		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
-		rm -f .eval.out; [ $$status -eq 0 ] || exit $$status
-	@echo "spent blind set (tests/data/blind-2026-12-02c.jsonl, a regression test):"
-	@$(BIN)/hrbot eval tests/data/blind-2026-12-02c.jsonl --min-accuracy 0.83 --min-emergency-recall 0.90 --max-false-emergency 0.04 \
-		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
-		rm -f .eval.out; [ $$status -eq 0 ] || exit $$status
-	@echo "spent blind set (tests/data/blind-2026-12-02d.jsonl, a regression test):"
-	@$(BIN)/hrbot eval tests/data/blind-2026-12-02d.jsonl --min-accuracy 0.85 --min-emergency-recall 0.90 --max-false-emergency 0.04 \
-		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
-		rm -f .eval.out; [ $$status -eq 0 ] || exit $$status
-	@echo "spent blind set (tests/data/blind-2026-12-02e.jsonl, a regression test):"
-	@$(BIN)/hrbot eval tests/data/blind-2026-12-02e.jsonl --min-accuracy 0.85 --min-emergency-recall 0.90 --max-false-emergency 0.03 \
-		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
-		rm -f .eval.out; [ $$status -eq 0 ] || exit $$status
-	@echo "spent blind set (tests/data/blind-2026-12-03f.jsonl, a regression test):"
-	@$(BIN)/hrbot eval tests/data/blind-2026-12-03f.jsonl --min-accuracy 0.85 --min-emergency-recall 0.85 --max-false-emergency 0.04 \
-		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
-		rm -f .eval.out; [ $$status -eq 0 ] || exit $$status
-	@echo "spent blind set (tests/data/blind-2026-12-03g.jsonl, a regression test):"
-	@$(BIN)/hrbot eval tests/data/blind-2026-12-03g.jsonl --min-accuracy 0.87 --min-emergency-recall 0.90 --max-false-emergency 0.04 \
-		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
-		rm -f .eval.out; [ $$status -eq 0 ] || exit $$status
-	@echo "spent blind set (tests/data/blind-2026-12-03j.jsonl, a regression test):"
-	@$(BIN)/hrbot eval tests/data/blind-2026-12-03j.jsonl --min-accuracy 0.87 --min-emergency-recall 0.90 --max-false-emergency 0.04 \
-		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
-		rm -f .eval.out; [ $$status -eq 0 ] || exit $$status
-	@echo "spent blind set (tests/data/blind-2026-12-03k.jsonl, a regression test):"
-	@$(BIN)/hrbot eval tests/data/blind-2026-12-03k.jsonl --min-accuracy 0.89 --min-emergency-recall 0.94 --max-false-emergency 0.03 \
-		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
-		rm -f .eval.out; exit $$status
-	@echo "spent blind set (tests/data/blind-2026-12-03l.jsonl, a regression test):"
-	@$(BIN)/hrbot eval tests/data/blind-2026-12-03l.jsonl --min-accuracy 0.86 --min-emergency-recall 0.93 --max-false-emergency 0.07 \
-		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
-		rm -f .eval.out; exit $$status
-	@echo "spent blind set (tests/data/blind-2026-12-04m.jsonl, a regression test):"
-	@$(BIN)/hrbot eval tests/data/blind-2026-12-04m.jsonl --min-accuracy 0.85 --min-emergency-recall 0.96 --max-false-emergency 0.035 \
-		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
-		rm -f .eval.out; exit $$status
-	@echo "spent blind set (tests/data/blind-2026-12-04n.jsonl, a regression test):"
-	@$(BIN)/hrbot eval tests/data/blind-2026-12-04n.jsonl --min-accuracy 0.89 --min-emergency-recall 0.96 --max-false-emergency 0.03 \
-		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
-		rm -f .eval.out; exit $$status
-	@echo "spent blind set (tests/data/blind-2026-12-04o.jsonl, a regression test):"
-	@$(BIN)/hrbot eval tests/data/blind-2026-12-04o.jsonl --min-accuracy 0.88 --min-emergency-recall 0.96 --max-false-emergency 0.03 \
-		> .eval.out; status=$$?; grep -E '^(all|emergency recall|false emergencies|accuracy|tag (translit|long)|FAILED)' .eval.out; \
-		rm -f .eval.out; exit $$status
+	$(call spent,blind-2026-12.jsonl,0.80,0.80,0.02)
+	$(call spent,blind-2026-12-02.jsonl,0.85,0.90,0.03)
+	$(call spent,blind-2026-12-02b.jsonl,0.80,0.90,0.05)
+	$(call spent,blind-2026-12-02c.jsonl,0.83,0.90,0.04)
+	$(call spent,blind-2026-12-02d.jsonl,0.85,0.90,0.04)
+	$(call spent,blind-2026-12-02e.jsonl,0.85,0.90,0.03)
+	$(call spent,blind-2026-12-03f.jsonl,0.85,0.85,0.04)
+	$(call spent,blind-2026-12-03g.jsonl,0.87,0.90,0.04)
+	$(call spent,blind-2026-12-03j.jsonl,0.87,0.90,0.04)
+	$(call spent,blind-2026-12-03k.jsonl,0.89,0.94,0.03)
+	$(call spent,blind-2026-12-03l.jsonl,0.86,0.93,0.07)
+	$(call spent,blind-2026-12-04m.jsonl,0.85,0.96,0.035)
+	$(call spent,blind-2026-12-04n.jsonl,0.89,0.96,0.03)
+	$(call spent,blind-2026-12-04o.jsonl,0.88,0.96,0.03)
 
 test: lint validate eval
 	$(BIN)/pytest

@@ -16,29 +16,15 @@ log = logging.getLogger(__name__)
 @functools.cache
 def common_words(lang: str, zipf: float) -> frozenset[str]:
     """The words of `lang` with a Zipf frequency of at least `zipf` (3.0: once per million words), lower case.
-    wordfreq's full list (tens of MB) is read once and let go. Empty when wordfreq is not installed."""
-    try:
-        import wordfreq
-    except ImportError:
-        log.warning("wordfreq is not installed: no common-word list for %s", lang)
-        return frozenset()
-    words: set[str] = set()
-    buckets = round((9 - zipf) * 100)  # bucket i holds the words of Zipf frequency 9 - i/100
-    try:
-        for bucket in wordfreq.get_frequency_list(lang)[: buckets + 1]:
-            words.update(bucket)
-    except (LookupError, ValueError):  # a language wordfreq does not have
-        return frozenset()
-    finally:
-        wordfreq.get_frequency_list.cache_clear()
-        wordfreq.get_frequency_dict.cache_clear()
-    return frozenset(words)
+    Empty when wordfreq is not installed."""
+    return frozenset(frequencies(lang, zipf))
 
 
 @functools.cache
 def frequencies(lang: str, zipf: float) -> dict[str, int]:
-    """The words of `lang` with a Zipf frequency of at least `zipf`, each with ten times its Zipf frequency
-    (an int: a small dict). Empty when wordfreq is not installed or has no such language."""
+    """The words of `lang` with a Zipf frequency of at least `zipf`, each with ten times its Zipf frequency (an
+    int). wordfreq's full list (tens of MB) is read once and let go. Empty when wordfreq is not installed or has
+    no such language."""
     try:
         import wordfreq
     except ImportError:

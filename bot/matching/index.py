@@ -128,6 +128,16 @@ def _sentences(text: str) -> tuple[list[tuple[str, ...]], frozenset[int]]:
     return chunks, frozenset(breaks)
 
 
+def _clause_start(breaks: frozenset[int], at: int) -> int:
+    """Where the clause of the token at `at` begins (see `_sentences`)."""
+    return max((b for b in breaks if b <= at), default=0)
+
+
+def _breaks_within(breaks: frozenset[int], a: int, b: int) -> frozenset[int]:
+    """The clause breaks inside tokens a..b, counted from a: one sentence's own."""
+    return frozenset(x - a for x in breaks if a < x < b)
+
+
 def _cyrillic(ch: str) -> bool:
     return "а" <= ch <= "я" or ch in "іїєґ"
 
@@ -194,7 +204,7 @@ def _scopes(tokens: Sequence[str], breaks: frozenset[int] = frozenset()) -> tupl
     near: list[tuple[str, ...]] = []
     for i in at:
         t = tokens[i]
-        start = max((b for b in breaks if b <= i), default=0)  # the clause of the negation
+        start = _clause_start(breaks, i)
         end = min((b for b in breaks if b > i), default=len(tokens))
         skip.update(range(i + 1, min(i + 1 + (PHRASE_REACH if t in DETERMINERS else 1), end)))
         # "нет" and "немає" also deny the word before them: "судорог нет", "судом немає"
@@ -668,7 +678,7 @@ class MatchIndex:
         latin = [c for c in self.locales if not translit.supported(c)]
         first = default if default in latin else (latin[0] if latin else self.content.default_locale)
         out = [self._reading(first, tokens)]
-        if out[0].share < ENGLISH_SHARE or (EXACT_ENGLISH and self._exact_share(first, tokens) < EXACT_ENGLISH):
+        if out[0].share < ENGLISH_SHARE or self._exact_share(first, tokens) < EXACT_ENGLISH:
             for code in ("ru", "uk"):
                 if code in self.locales:
                     r = self._reading(code, tokens, as_translit=True)
@@ -788,7 +798,7 @@ class MatchIndex:
         padded = " " + " ".join(tokens) + " "
         for m in li.reassured.finditer(padded):
             at = padded.count(" ", 0, m.start() + 1) - 1  # the token the phrase starts at
-            start = max((b for b in breaks if b <= at), default=0)
+            start = _clause_start(breaks, at)
             if not any(is_negation(t) for t in tokens[max(at - 2, start) : at]):
                 return True
         return False
@@ -980,7 +990,7 @@ class MatchIndex:
         asks_else = False  # ... and whether another sentence asks something else
         for (a, b), chunk in zip(spans, chunks[:MAX_SENTENCES], strict=True):
             got, chunk_reading, _, p = self._classify_tokens(
-                chunk, locale or whole.locale, default_locale, whole=False, breaks=frozenset(x - a for x in breaks if a < x < b)
+                chunk, locale or whole.locale, default_locale, whole=False, breaks=_breaks_within(breaks, a, b)
             )
             # A sentence's sign of the rule net counts alone; the model's hunch about one sentence only where the
             # whole showed some sign too (--cv 5 --long: false emergencies 2.8% -> 2.2% inside long messages).
@@ -1095,7 +1105,7 @@ class MatchIndex:
                     continue
                 part = r.tokens[a:b] if spans else r.tokens
                 stems = li.analyzer.analyse_tokens(part)[1] if spans else r.stems
-                scopes = self._scope_stems(li, part, frozenset(x - a for x in breaks if a < x < b) if spans else breaks)
+                scopes = self._scope_stems(li, part, _breaks_within(breaks, a, b) if spans else breaks)
                 fid, score = self._emergency(li, set(stems), damping, scopes)
                 if scopes is not None and self._denied(li, set(stems), scopes):
                     denied = True
