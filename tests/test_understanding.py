@@ -663,3 +663,44 @@ def test_is_it_normal_about_oneself_is_answered_with_the_steps_first(real_engine
 def test_again_in_a_future_framing_is_no_sign_that_it_came_back(real_engine: Engine) -> None:
     text = "My mate collapsed at the party on saturday and we called an ambulance. He is fine now. How do we stop it happening again?"
     assert real_engine.bundle.index.classify(text).kind != "emergency"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        # a negated intention or thought denies what it governs, not only the next word
+        ("not going to hurt myself, just feel empty three days after molly", "en"),
+        ("я не думаю о самоубийстве, просто отходняк после мефа тяжелый", "ru"),
+        ("не думаю про самогубство, просто важко після мефу", "uk"),
+    ],
+)
+def test_a_negated_intention_is_no_emergency(real_engine: Engine, text: str, locale: str) -> None:
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind != "emergency", got
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [("i dont want to live anymore", "en"), ("я больше не хочу жить", "ru"), ("не хочу більше жити", "uk")],
+)
+def test_not_wanting_to_live_is_still_the_crisis(real_engine: Engine, text: str, locale: str) -> None:
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert (got.kind, got.id) == ("emergency", "emergency-mental-health-crisis"), got
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [("з мдмою можна пити алкоголь?", "uk"), ("чи можна мдму з алкоголем", "uk"), ("мдмой и алкоголем сразу можно?", "ru")],
+)
+def test_a_substance_name_is_read_in_any_case_form(real_engine: Engine, text: str, locale: str) -> None:
+    """No alias lists «мдмою» or «мдмой»: a one-word name is also known without its case ending."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind == "combo" and set(got.substances) == {"alcohol", "mdma"}, got
+
+
+def test_a_case_ending_an_everyday_word_shares_names_nothing(real_engine: Engine) -> None:
+    # "гер" (heroin) without its ending is also "герой" (hero); a syllable such as "лат" is no name either
+    index = real_engine.bundle.index
+    assert not index.substances("мой друг настоящий герой", "ru")
+    assert "гер" not in index.locales["ru"].bare_aliases and "лат" not in index.locales["uk"].bare_aliases
+    assert index.locales["uk"].bare_aliases.get("мдм") == "mdma"

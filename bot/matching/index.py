@@ -33,7 +33,7 @@ from ..cache import code_version, read_json, read_pickle, write_json, write_pick
 from ..content import Content
 from . import translit
 from .model import MODEL_VERSION, Example, Model, digest, feature_keys
-from .normalise import MAX_CHARS, POSTPOSED, Analyzer, basic_tokens, is_negation
+from .normalise import BARE_MIN, MAX_CHARS, POSTPOSED, Analyzer, bare, basic_tokens, is_negation
 
 # Decision thresholds on the model's probabilities, chosen by cross-validation over the content's phrasings
 # (`hrbot eval --cv 5`), never on an evaluation set.
@@ -83,6 +83,8 @@ UNANSWERED_ALARM = 0.9
 # sign, when the binary emergency model is this sure of the sentence (--cv 5 --long: recall inside long messages
 # 77.7% -> 80.1%, false emergencies 262 -> 262; at 0.7: 80.6%, 268)
 SENTENCE_ALARM = 0.8
+_VOWELS = frozenset("аеиоуыэюяіїє")
+DECLINED = frozenset({"ru", "uk"})  # languages whose substance names take case endings (see bare_aliases)
 SKELETON_LOCALES = frozenset({"ru", "uk"})  # the languages read back from Latin letters by skeleton (see _from_latin)
 SKELETON_WORDS = 4  # words kept per skeleton; the one nearest the direct reading is taken
 # a word only the skeleton found counts this much less toward its language's share (--cv 5 --latin: 0: 77.9%,
@@ -206,7 +208,9 @@ def _scopes(tokens: Sequence[str], breaks: frozenset[int] = frozenset()) -> tupl
         t = tokens[i]
         start = _clause_start(breaks, i)
         end = min((b for b in breaks if b > i), default=len(tokens))
-        skip.update(range(i + 1, min(i + 1 + (PHRASE_REACH if t in DETERMINERS else 1), end)))
+        # a negated intention or thought denies what it is about: "not going to hurt myself", «не хочу умирать»
+        wide = t in DETERMINERS or (tokens[i + 1 : i + 2] and tokens[i + 1] in INTENT)
+        skip.update(range(i + 1, min(i + 1 + (PHRASE_REACH if wide else 1), end)))
         # "нет" and "немає" also deny the word before them: "судорог нет", "судом немає"
         if i > start and (t in POSTPOSED or (tokens[i + 1 : i + 2] and tokens[i + 1] in WAS)):
             skip.add(i - 1)
@@ -223,6 +227,12 @@ BOTH_WAYS = frozenset(["nothing", "nobody", "ничего", "нічого", "н�
 # "no, he is unconscious", so it denies one word only
 DETERMINERS = frozenset(["никаких", "ніяких", "никакой", "ніякої", "никакого", "ніякого", "ніякий", "никакие"])
 PHRASE_REACH = 3
+# verbs of intention and thought: after a negation, the words they govern are denied with them
+INTENT = frozenset(
+    ["going", "gonna", "want", "wanna", "planning", "thinking", "trying", "intend", "intending", "plan",
+     "хочу", "хочет", "хочется", "собираюсь", "собирается", "думаю", "планирую", "хочеться", "збираюся", "збираюсь",
+     "збирається", "планую", "думаю"]
+)  # fmt: skip
 WAS = frozenset(["было", "було", "бывало", "бывает", "буває", "были", "були", "была", "була"])  # «припадков не было»
 
 
@@ -295,6 +305,9 @@ class _LocaleIndex:
     over: re.Pattern[str] = _NEVER  # a sign said to be over ("fine now", "пришёл в себя"): not happening now...
     again: re.Pattern[str] = _NEVER  # ... unless one of these says it came back
     reassured: re.Pattern[str] = _NEVER  # the vital signs said to be fine ("breathing fine", "can wake her")
+    # one-word aliases without their case ending (see normalise.bare), where only one substance has that form:
+    # "з мдмою", «гблом» name MDMA and GHB though no alias lists those forms
+    bare_aliases: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 # Whose common words a locale leaves uncorrected: Russian and Ukrainian messages mix the two, and a Russian word
@@ -481,6 +494,21 @@ class MatchIndex:
                     aliases[key] = sid
             unless[sid] = frozenset(s for text in names.unless for s in analyzer.analyse(text))
         max_alias = max((len(k) for k in aliases), default=1)
+        bare_aliases: dict[str, str] = {}
+        if code in DECLINED:
+            owners: dict[str, set[str]] = {}
+            for key, sid in aliases.items():
+                if len(key) == 1 and len(key[0]) >= BARE_MIN and _cyrillic(key[0][0]):
+                    owners.setdefault(bare(key[0]), set()).add(sid)
+            # a form an everyday word shares is no name: "герой" is no heroin ("гер"), whatever its ending
+            named = {t for names in pack.substances.values() for alias in names.aliases for t in basic_tokens(alias)}
+            taken = {bare(w) for w in common if w not in named}
+            # three letters name a substance only as an abbreviation ("мдм", "гбл"), not as a syllable ("лат", "мао")
+            bare_aliases = {
+                b: next(iter(sids))
+                for b, sids in owners.items()
+                if len(sids) == 1 and b not in taken and (len(b) > BARE_MIN or _VOWELS.isdisjoint(b))
+            }
 
         def words(key: str) -> tuple[tuple[str, ...], ...]:
             return tuple(t for w in pack.match_words.get(key, ()) if (t := tuple(basic_tokens(w))))
@@ -514,6 +542,7 @@ class MatchIndex:
             padded("over"),
             padded("again"),
             padded("reassured"),
+            bare_aliases,
         )
 
     def training_texts(self) -> list[tuple[str, str, str]]:
@@ -885,6 +914,9 @@ class MatchIndex:
                     i += size
                     break
             else:
+                sid = li.bare_aliases.get(bare(stems[i])) if li.bare_aliases else None
+                if sid is not None and sid not in found and not (li.unless.get(sid, frozenset()) & present):
+                    found.append(sid)
                 i += 1
         return found
 

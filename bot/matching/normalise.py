@@ -256,6 +256,28 @@ _NT = frozenset(["is", "are", "was", "were", "wo", "ca", "do", "does", "did", "h
 POSTPOSED = frozenset(["нет", "немає", "нема"])  # negations that follow the word they deny
 
 
+# Case endings of Russian and Ukrainian nouns, longest first. Slang and abbreviations the dictionaries lack
+# ("мдма", "гбл", "мефчик") are declined all the same ("з мдмою", «гблом»): see `bare`.
+_CASE_ENDINGS = tuple(
+    sorted(
+        {"ами", "ями", "ою", "ею", "ой", "ей", "ом", "ем", "ам", "ям", "ах", "ях", "ов", "ев", "ів", "їв", "ий", "ій",
+         "ый", "а", "я", "у", "ю", "е", "є", "і", "и", "ы", "о"},
+        key=len,
+        reverse=True,
+    )
+)  # fmt: skip
+BARE_MIN = 3  # letters left once the ending is gone: "мдм", "гбл"; shorter is too ambiguous to read as a name
+
+
+def bare(stem: str) -> str:
+    """The stem without a Russian or Ukrainian case ending, or itself when none leaves `BARE_MIN` letters: "мдмою",
+    "мдму", "мдма" -> "мдм". The stemmer's guess for a word its dictionary lacks keeps some of them ("мдмо")."""
+    for ending in _CASE_ENDINGS:
+        if stem.endswith(ending) and len(stem) - len(ending) >= BARE_MIN:
+            return stem[: -len(ending)]
+    return stem
+
+
 def is_negation(token: str) -> bool:
     """Whether the token turns a statement round: also what a stemmer's guess may never become (the Ukrainian
     reading of «за ней» is no «не»)."""
