@@ -704,3 +704,16 @@ def test_a_case_ending_an_everyday_word_shares_names_nothing(real_engine: Engine
     assert not index.substances("мой друг настоящий герой", "ru")
     assert "гер" not in index.locales["ru"].bare_aliases and "лат" not in index.locales["uk"].bare_aliases
     assert index.locales["uk"].bare_aliases.get("мдм") == "mdma"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "want"),
+    [
+        ("how do i know if my tabs are nbome and not real acid", "en", "nbomes"),
+        ("is 2cb the same as mdma", "en", "2c-b"),
+        ("як відрізнити нбоме від лсд", "uk", "nbomes"),
+    ],
+)
+def test_two_substances_told_apart_are_no_mix(real_engine: Engine, text: str, locale: str, want: str) -> None:
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert (got.kind, got.id) == ("answer", want), got
