@@ -100,11 +100,9 @@ def test_topics_copy_matches_the_shared_contract() -> None:
 
 def test_an_unanswered_message_that_leans_to_an_emergency_gets_the_steps(real_engine: Engine) -> None:
     """A message of a few words that the rule net does not know (an emergency nobody wrote down), where the model
-    leans to an emergency and nothing else would be answered: the steps, not "I did not understand". Inside a
-    long message a sentence alone does not decide this way, and a real answer is not overruled."""
+    leans to an emergency: the steps, not "I did not understand". Inside a long message a sentence alone does not
+    decide this way; and where one word is all the evidence, only when nothing else would be answered."""
     index = real_engine.bundle.index
-    readings = index.readings("his lips look weird", "en")  # no sign of the rule net ("odd" is "od")
-    reading = readings[0]
     labels = index.model.labels
     em = labels.index("emergency:emergency-opioid-overdose")
     answer = labels.index("answer:overdose-signs")
@@ -116,11 +114,17 @@ def test_an_unanswered_message_that_leans_to_an_emergency_gets_the_steps(real_en
         p[em], p[answer] = em_p, answer_p
         return p
 
-    p = probs(0.45, 0.05)
-    got = index._decide("en", reading, readings, p)
+    readings = index.readings("his lips look weird", "en")  # no sign of the rule net ("odd" is "od"); 3 known words
+    reading = readings[0]
+    got = index._decide("en", reading, readings, probs(0.45, 0.05))
     assert (got.kind, got.id) == ("emergency", "emergency-opioid-overdose")
-    assert index._decide("en", reading, readings, p, whole=False).kind != "emergency"  # one sentence of several
+    assert index._decide("en", reading, readings, probs(0.45, 0.05), whole=False).kind != "emergency"  # one sentence of several
     assert index._decide("en", reading, readings, probs(0.30, 0.05)).kind != "emergency"  # too little of it
+
+    readings = index.readings("cyanotic lips", "en")  # one known word: evidence only when nothing else is answered
+    reading = readings[0]
+    got = index._decide("en", reading, readings, probs(0.45, 0.05))
+    assert (got.kind, got.id) == ("emergency", "emergency-opioid-overdose")
     answered = index._decide("en", reading, readings, probs(0.45, 0.40))
     assert (answered.kind, answered.id, answered.urgent) == ("answer", "overdose-signs", "emergency-opioid-overdose")
 
