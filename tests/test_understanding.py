@@ -717,3 +717,24 @@ def test_a_case_ending_an_everyday_word_shares_names_nothing(real_engine: Engine
 def test_two_substances_told_apart_are_no_mix(real_engine: Engine, text: str, locale: str, want: str) -> None:
     got = real_engine.bundle.index.classify(text, default_locale=locale)
     assert (got.kind, got.id) == ("answer", want), got
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("some background first. his colour is off. thank you for reading this far", "en"),
+        ("немного предыстории. он какой-то серый весь. спасибо что дочитали", "ru"),
+        ("трохи передісторії. губи дивного кольору. дякую що дочитали", "uk"),
+    ],
+)
+def test_one_sentence_among_background_is_read_as_the_message(real_engine: Engine, text: str, locale: str) -> None:
+    """Sentences that ask nothing around one that does leave that one to be read as a message of its own: what
+    starts the steps alone starts them here too (a sentence of a long message alone needs more)."""
+    index = real_engine.bundle.index
+    middle = text.split(". ")[1]
+    assert index.classify(middle, default_locale=locale).kind == "emergency"
+    got = index.classify(text, default_locale=locale)
+    assert (got.kind, got.id) == ("emergency", "emergency-opioid-overdose"), got
+    # ... and told as the past, the same sentence among the same background starts nothing
+    past = index.classify("some background first. last year his colour was off for a while. thank you for reading this far")
+    assert past.kind != "emergency", past
