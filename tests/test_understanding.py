@@ -738,3 +738,27 @@ def test_one_sentence_among_background_is_read_as_the_message(real_engine: Engin
     # ... and told as the past, the same sentence among the same background starts nothing
     past = index.classify("some background first. last year his colour was off for a while. thank you for reading this far")
     assert past.kind != "emergency", past
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "kind"),
+    [
+        ("i think my acid was nbome", "en", "answer"),
+        ("lsd with nbome in it", "en", "answer"),
+        ("лсд с нбомой", "ru", "answer"),
+        ("марки лсд з nbome", "uk", "answer"),
+        ("can i mix lsd and nbome", "en", "combo"),
+        ("лсд и нбоме вместе можно", "ru", "combo"),
+        ("лсд і нбоме разом можна", "uk", "combo"),
+    ],
+)
+def test_two_sold_as_one_another_mix_only_when_mixing_is_said(real_engine: Engine, text: str, locale: str, kind: str) -> None:
+    """knowledge/combos.yaml marks LSD + NBOMe `lookalike`: named together they ask which it is (the NBOMe entry),
+    unless a mixing word asks how they mix."""
+    assert real_engine.content.combo("lsd", "nbomes").lookalike
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind == kind, got
+    if kind == "answer":
+        assert got.id == "nbomes", got
+    else:
+        assert set(got.substances) == {"lsd", "nbomes"}, got

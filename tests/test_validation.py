@@ -303,6 +303,11 @@ def test_combo_pair_listed_twice(mini_tree: Path) -> None:
     assert f"knowledge/combos.yaml:{line}: pair 3: alcohol + cocaine is listed twice (first at line 6)" in problems(mini_tree)
 
 
+def test_combo_lookalike_must_be_true_or_false(mini_tree: Path) -> None:
+    line = edit(mini_tree, "knowledge/combos.yaml", "risk: unsafe", "risk: unsafe\n    lookalike: yes please")
+    assert any(p.startswith(f"knowledge/combos.yaml:{line + 1}: 'lookalike' must be") for p in problems(mini_tree)), problems(mini_tree)
+
+
 def test_combo_reason_missing(mini_tree: Path) -> None:
     edit(mini_tree, "knowledge/ru/combos.yaml", "  cocaine+opioids: Стимулятор маскирует опиоид, пока не закончится.\n", "")
     assert "knowledge/ru/combos.yaml:1: the reason for cocaine+opioids is missing" in problems(mini_tree)

@@ -112,7 +112,10 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
 
     c.report_untranslated(locales)
 
-    combos = {pair: Combo(pair, risk, {code: reasons[code].get(pair, "") for code in locales}) for pair, (risk, _) in levels.items()}
+    combos = {
+        pair: Combo(pair, risk, {code: reasons[code].get(pair, "") for code in locales}, lookalike)
+        for pair, (risk, _, lookalike) in levels.items()
+    }
     problems = c.problems
     if only_locale is not None:
         problems = [p for p in problems if p.locale == only_locale]

@@ -97,6 +97,8 @@ class Combo:
     pair: tuple[str, str]  # sorted
     risk: str
     reasons: Mapping[str, str]  # locale -> text
+    # sold as one another (NBOMe as LSD): named together without a mixing word, the question is which it is
+    lookalike: bool = False
 
 
 # What {name} in a flow's text becomes, per person: the emergency number(s) and what the law of their

@@ -281,7 +281,8 @@ def load_substances(c: Collector, path: Path, topics: Topics, locale: str) -> di
     return out
 
 
-def load_combo_levels(c: Collector, path: Path, topics: Topics) -> tuple[dict[tuple[str, str], tuple[str, int]], tuple[Source, ...]]:
+def load_combo_levels(c: Collector, path: Path, topics: Topics) -> tuple[dict[tuple[str, str], tuple[str, int, bool]], tuple[Source, ...]]:
+    """The level of every pair, the line it is on, and whether the two are sold as one another (`lookalike`)."""
     rel = c.rel(path)
     if not path.exists():
         c.add(rel, 1, "missing file: the combo table")
@@ -298,11 +299,11 @@ def load_combo_levels(c: Collector, path: Path, topics: Topics) -> tuple[dict[tu
             sources.append(Source(src["title"], src["url"]))
     known = set(topics.combo_substances)
     levels = set(topics.risk_levels)
-    out: dict[tuple[str, str], tuple[str, int]] = {}
+    out: dict[tuple[str, str], tuple[str, int, bool]] = {}
     for i, item in enumerate(data["pairs"]):
         where = f"pair {i + 1}"
         line = line_of(data["pairs"], i)
-        if not c.fields(item, rel, {"pair": (list, True), "risk": (str, True)}, where):
+        if not c.fields(item, rel, {"pair": (list, True), "risk": (str, True), "lookalike": (bool, False)}, where):
             continue
         pair = item["pair"]
         if len(pair) != 2 or not all(isinstance(p, str) for p in pair):
@@ -320,7 +321,7 @@ def load_combo_levels(c: Collector, path: Path, topics: Topics) -> tuple[dict[tu
         if (a, b) in out:
             c.add(rel, line, f"{where}: {a} + {b} is listed twice (first at line {out[(a, b)][1]})")
             continue
-        out[(a, b)] = (item["risk"], line)
+        out[(a, b)] = (item["risk"], line, bool(item.get("lookalike")))
     subs = list(topics.combo_substances)
     for i, a in enumerate(subs):
         for b in subs[i + 1 :]:

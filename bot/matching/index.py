@@ -934,6 +934,9 @@ class MatchIndex:
         stems = li.mixing_stems
         if self._has(li.mixing, padded) or not stems.isdisjoint(reading.stems) or not stems.isdisjoint(map(li.analyzer.stem, tokens)):
             return True
+        # two that are sold as one another ("is it lsd or nbome", "lsd with nbome in it") ask which it is
+        if len(reading.substances) == 2 and (combo := self.content.combo(*reading.substances)) is not None and combo.lookalike:
+            return False
         if spans and len(spans) > 1:
             return any(
                 len(set(self._substances(li, li.analyzer.analyse_tokens(tokens[a:b])[1]))) >= 2 and self._joins(li, tokens[a:b])
