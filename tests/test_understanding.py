@@ -680,6 +680,27 @@ def test_a_negated_intention_is_no_emergency(real_engine: Engine, text: str, loc
 
 
 @pytest.mark.parametrize(
+    ("text", "locale", "flow"),
+    [
+        ("i think im overdosing and i dont want to die", "en", "emergency-opioid-overdose"),
+        ("я перебрал и не хочу умирать", "ru", "emergency-unresponsive"),
+        ("я передознувся і не хочу помирати", "uk", "emergency-opioid-overdose"),
+    ],
+)
+def test_a_negated_wish_to_die_denies_no_overdose(real_engine: Engine, text: str, locale: str, flow: str) -> None:
+    """ "I don't want to die" denies a wish to die, not that someone is dying: the overdose still starts its steps,
+    and the crisis flow, whose sign was denied, is not the one chosen."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert (got.kind, got.id) == ("emergency", flow), got
+
+
+def test_a_negated_wish_alone_is_no_emergency(real_engine: Engine) -> None:
+    for text, locale in (("i dont want to die", "en"), ("я не хочу умирать", "ru"), ("я не хочу помирати", "uk")):
+        got = real_engine.bundle.index.classify(text, default_locale=locale)
+        assert got.kind != "emergency" and got.urgent != "emergency-mental-health-crisis", got
+
+
+@pytest.mark.parametrize(
     ("text", "locale"),
     [("i dont want to live anymore", "en"), ("я больше не хочу жить", "ru"), ("не хочу більше жити", "uk")],
 )

@@ -186,7 +186,9 @@ def _negated(tokens: Sequence[str]) -> bool:
     return any(is_negation(t) for t in tokens)
 
 
-def _scopes(tokens: Sequence[str], breaks: frozenset[int] = frozenset()) -> tuple[tuple[str, ...], list[tuple[str, ...]]] | None:
+def _scopes(
+    tokens: Sequence[str], breaks: frozenset[int] = frozenset(), *, intent: bool = True
+) -> tuple[tuple[str, ...], list[tuple[str, ...]]] | None:
     """Where the negations of a message reach, for the rule net; None when there is none.
 
     (affirmed, near): the tokens without the word right after a negation ("isnt blue", "no seizure", "не
@@ -199,7 +201,8 @@ def _scopes(tokens: Sequence[str], breaks: frozenset[int] = frozenset()) -> tupl
     leans to recall; but a Russian or Ukrainian determiner («никаких», «ніяких») denies its whole noun phrase
     («ніяких думок про самогубство»), and «не было» the word before it («припадков не было»). No negation reaches
     across a clause break (`breaks`, see `_sentences`): "not blue, breathing ok" denies no breathing, and in
-    "no, unconscious" the "no" denies nothing."""
+    "no, unconscious" the "no" denies nothing. `intent=False`: a negated intention denies no more than any
+    negation does."""
     at = [i for i, t in enumerate(tokens) if is_negation(t)]
     if not at:
         return None
@@ -210,7 +213,7 @@ def _scopes(tokens: Sequence[str], breaks: frozenset[int] = frozenset()) -> tupl
         start = _clause_start(breaks, i)
         end = min((b for b in breaks if b > i), default=len(tokens))
         # a negated intention or thought denies what it is about: "not going to hurt myself", «не хочу умирать»
-        wide = t in DETERMINERS or (tokens[i + 1 : i + 2] and tokens[i + 1] in INTENT)
+        wide = t in DETERMINERS or (intent and tokens[i + 1 : i + 2] and tokens[i + 1] in INTENT)
         skip.update(range(i + 1, min(i + 1 + (PHRASE_REACH if wide else 1), end)))
         # "нет" and "немає" also deny the word before them: "судорог нет", "судом немає"
         if i > start and (t in POSTPOSED or (tokens[i + 1 : i + 2] and tokens[i + 1] in WAS)):
@@ -234,6 +237,9 @@ INTENT = frozenset(
      "хочу", "хочет", "хочется", "собираюсь", "собирается", "думаю", "планирую", "хочеться", "збираюся", "збираюсь",
      "збирається", "планую", "думаю"]
 )  # fmt: skip
+# ... of them, the ones of a wish or a plan: a flow with a trigger holding one ("want to die") is an emergency of an
+# intention ("gonna pass out", "i think he is dead" are no intention)
+WISHES = INTENT - {"going", "gonna", "trying", "thinking", "думаю"}
 WAS = frozenset(["было", "було", "бывало", "бывает", "буває", "были", "були", "была", "була"])  # «припадков не было»
 
 
@@ -309,6 +315,8 @@ class _LocaleIndex:
     # one-word aliases without their case ending (see normalise.bare), where only one substance has that form:
     # "з мдмою", «гблом» name MDMA and GHB though no alias lists those forms
     bare_aliases: dict[str, str] = dataclasses.field(default_factory=dict)
+    # the emergencies of an intention ("want to die"): the only ones a negated intention denies (see _rule_net)
+    intent_flows: frozenset[str] = frozenset()
 
 
 # Whose common words a locale leaves uncorrected: Russian and Ukrainian messages mix the two, and a Russian word
@@ -544,6 +552,7 @@ class MatchIndex:
             padded("again"),
             padded("reassured"),
             bare_aliases,
+            frozenset(fid for fid, need, _ in triggers if not need.isdisjoint(analyzer.analyse_tokens(tuple(WISHES))[1])),
         )
 
     def training_texts(self) -> list[tuple[str, str, str]]:
@@ -878,22 +887,23 @@ class MatchIndex:
         return best, totals[best]
 
     @staticmethod
-    def _denied(li: _LocaleIndex, stems: set[str], scopes: Scopes) -> bool:
-        """Whether a sign is said not to be there: a trigger without a negation whose words are all in the message
-        but not all affirmed ("she isnt unconscious"), unless a trigger with a negation that fired holds it ("не
-        дышит" holds "дышит")."""
+    def _denied(li: _LocaleIndex, stems: set[str], scopes: Scopes) -> set[str]:
+        """The emergencies whose sign is said not to be there: a trigger without a negation whose words are all in
+        the message but not all affirmed ("she isnt unconscious"), unless a trigger with a negation that fired
+        holds it ("не дышит" holds "дышит")."""
         affirmed, near = scopes
-        blocked, negatives = [], []
+        blocked: list[tuple[str, frozenset[str]]] = []
+        negatives = []
         for n in sorted({n for stem in stems for n in li.trigger_keys.get(stem, ())}):
-            _, need, _ = li.triggers[n]
+            fid, need, _ = li.triggers[n]
             if not need <= stems:
                 continue
             if n in li.negative:
                 if _reached(need, near):
                     negatives.append(need)
             elif not need <= affirmed:
-                blocked.append(need)
-        return any(not any(need <= neg for neg in negatives) for need in blocked)
+                blocked.append((fid, need))
+        return {fid for fid, need in blocked if not any(need <= neg for neg in negatives)}
 
     # --- substances -----------------------------------------------------------------------------------------
 
@@ -1125,8 +1135,10 @@ class MatchIndex:
         return self._decide(code, reading, readings, p, spans, whole=whole, breaks=breaks), reading, readings, p
 
     @staticmethod
-    def _scope_stems(li: _LocaleIndex, tokens: Sequence[str], breaks: frozenset[int] = frozenset()) -> Scopes | None:
-        found = _scopes(tokens, breaks)
+    def _scope_stems(
+        li: _LocaleIndex, tokens: Sequence[str], breaks: frozenset[int] = frozenset(), *, intent: bool = True
+    ) -> Scopes | None:
+        found = _scopes(tokens, breaks, intent=intent)
         if found is None:
             return None
         affirmed, near = found
@@ -1135,12 +1147,13 @@ class MatchIndex:
 
     def _rule_net(
         self, readings: list[Reading], spans: list[tuple[int, int]] | None, breaks: frozenset[int] = frozenset()
-    ) -> tuple[str | None, float, bool]:
-        """The rule net in every reading: (flow, score, whether a sign was denied: "she isnt unconscious" scores
-        less than it would without the negation). With `spans` (the sentences of a long message) each sentence
+    ) -> tuple[str | None, float, set[str], set[str]]:
+        """The rule net in every reading: (flow, score, the flows whose sign was denied: "she isnt unconscious"
+        scores less than it would without the negation, and of them the emergencies of an intention that a
+        negated intention denied: "not going to hurt myself"). With `spans` (the sentences of a long message) each sentence
         is looked at alone: words of two sentences ("can you die from coke", "i just want to be careful") make
         no sign."""
-        rule_id, rule_score, denied = None, 0.0, False
+        rule_id, rule_score, denied, wished = None, 0.0, set(), set()
         for r in readings:
             li = self.locales[r.locale]
             damping = self._damping(li, r.tokens)
@@ -1154,11 +1167,17 @@ class MatchIndex:
                 stems = li.analyzer.analyse_tokens(part)[1] if spans else r.stems
                 scopes = self._scope_stems(li, part, _breaks_within(breaks, a, b) if spans else breaks)
                 fid, score = self._emergency(li, set(stems), damping, scopes)
-                if scopes is not None and self._denied(li, set(stems), scopes):
-                    denied = True
+                if scopes is not None and (gone := self._denied(li, set(stems), scopes)):
+                    # "i don't want to die" denies a wish to die, not that someone is dying: a negated intention
+                    # denies only the emergencies of an intention; the others as any negation does
+                    plain = self._scope_stems(li, part, _breaks_within(breaks, a, b) if spans else breaks, intent=False)
+                    plainly = self._denied(li, set(stems), plain) if plain else set()
+                    if plain != scopes:  # a negated intention is there
+                        wished |= (gone & li.intent_flows) | (li.intent_flows if gone - plainly else set())
+                    denied |= plainly | wished
                 if fid is not None and score > rule_score:
                     rule_id, rule_score = fid, score
-        return rule_id, rule_score, denied
+        return rule_id, rule_score, denied, wished
 
     def _alarm(self, reading: Reading) -> float:
         return self.model.alarm(reading.keys())
@@ -1191,22 +1210,29 @@ class MatchIndex:
         of it."""
         labels = self.model.labels
         # emergencies: the rule net in every reading, and the model
-        rule_id, rule_score, denied = self._rule_net(readings, spans, breaks)
+        rule_id, rule_score, denied_flows, wished = self._rule_net(readings, spans, breaks)
         # A sign said not to be there ("she isnt unconscious, just out of it"), with no other sure one: the model
-        # alone starts no flow (it learnt "unconscious" as an emergency word); the flow is still the first button
-        denied = denied and rule_score < 1.0
+        # alone starts no flow (it learnt "unconscious" as an emergency word); the flow is still the first button.
+        # Only that emergency's flow: "i took too much and i don't want to die" denies a wish to die, not the
+        # overdose.
         # So is a message that says the person breathes and wakes ("sleepy but breathing fine and i can wake
         # her"): the model alone does not start the steps, which stay the first button; a sure sign the rule
         # net found ("breathing fine but he is fitting") still does
         # (looked for only where it can change the decision: this runs on every message)
         may_reassure = rule_score < 1.0 or (rule_id in REASSURABLE and rule_score < REASSURED_VETO)
         reassured = may_reassure and any(self._reassured(self.locales[r.locale], r.tokens, breaks) for r in readings)
-        denied = denied or (rule_score < 1.0 and reassured)
         em_mass = float(p[self.emergency_mask].sum()) if self.emergency_mask.any() else 0.0
         em_best = None
         if self.emergency_mask.any():
             em_idx = np.flatnonzero(self.emergency_mask)
             em_best = labels[int(em_idx[np.argmax(p[em_idx])])].split(":", 1)[1]
+        denied = rule_score < 1.0 and (reassured or (bool(denied_flows) and self._which_emergency(rule_id, em_best, p) in denied_flows))
+        if em_best in wished:
+            # a wish said not to be there ("i think im overdosing and i dont want to die") picks no flow and is
+            # offered as none: the model's next emergency is
+            rest = [int(i) for i in em_idx if labels[int(i)].split(":", 1)[1] not in wished]
+            if rest:
+                em_best = labels[max(rest, key=lambda i: p[i])].split(":", 1)[1]
         top_other = float(p[~self.emergency_mask].max()) if (~self.emergency_mask).any() else 0.0
         # A one-sentence question about an emergency or a past event ("what to do if", "last year"; no "now"): the
         # answer, with the emergency flow as its first button, unless the model is all but certain (--cv 5: false
