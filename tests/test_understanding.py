@@ -783,3 +783,21 @@ def test_two_sold_as_one_another_mix_only_when_mixing_is_said(real_engine: Engin
         assert got.id == "nbomes", got
     else:
         assert set(got.substances) == {"lsd", "nbomes"}, got
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("can you recommend a good book about history", "en"),
+        ("how do i bake banana bread", "en"),
+        ("какой фильм посмотреть в выходные", "ru"),
+        ("який фільм подивитися на вихідних", "uk"),
+    ],
+)
+def test_a_question_about_something_else_is_not_answered_with_an_entry(real_engine: Engine, text: str, locale: str) -> None:
+    """Questions the bot does not cover (matching.yaml `offtopic`, none of these) are learned as no topic: the
+    plain "I did not understand" and the menu, not the nearest entry ("banana bread" was the cannabis entry)."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind == "fallback", got
+    for offtopic in real_engine.content.locales[locale].offtopic:
+        assert offtopic != text

@@ -497,3 +497,11 @@ def test_a_country_name_per_locale(mini_tree: Path) -> None:
 def test_flow_examples_for_no_locale(mini_tree: Path) -> None:
     line = edit(mini_tree, "dialogues/emergency-overdose.yaml", "signals:", 'examples:\n  de: ["er atmet nicht mehr"]\nsignals:')
     assert problems(mini_tree) == [f"dialogues/emergency-overdose.yaml:{line + 1}: examples for 'de', which is not a locale"]
+
+
+def test_offtopic_must_be_a_list_of_texts(mini_tree: Path) -> None:
+    path = mini_tree / "knowledge/en/matching.yaml"
+    lines = path.read_text(encoding="utf-8").count("\n")
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("offtopic: will it rain tomorrow\n")
+    assert f"knowledge/en/matching.yaml:{lines + 1}: 'offtopic' must be a list, got text" in problems(mini_tree), problems(mini_tree)

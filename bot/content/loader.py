@@ -68,7 +68,7 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
         code = ldir.name
         name, fallback = load_locale_info(c, ldir / "locale.yaml", code)
         strings, string_lines[code] = load_strings(c, ldir / "strings.yaml", code)
-        stopwords, synonyms, words, background = load_matching(c, ldir / "matching.yaml")
+        stopwords, synonyms, words, background, offtopic = load_matching(c, ldir / "matching.yaml")
         substances = load_substances(c, ldir / "substances.yaml", topics, code)
         smalltalk = load_smalltalk(c, ldir / "smalltalk.yaml", topics, code)
         reasons[code] = load_combo_reasons(c, ldir / "combos.yaml", levels, code)
@@ -85,7 +85,19 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
                 continue
             entries[entry.id] = entry
         locales[code] = LocalePack(
-            code, strings, stopwords, synonyms, substances, entries, name, fallback, code in c.partial, smalltalk, words, background
+            code,
+            strings,
+            stopwords,
+            synonyms,
+            substances,
+            entries,
+            name,
+            fallback,
+            code in c.partial,
+            smalltalk,
+            words,
+            background,
+            offtopic,
         )
 
     check_locales(c, locales, topics, string_lines, default_emergency, knowledge)

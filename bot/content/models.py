@@ -142,6 +142,8 @@ class LocalePack:
     match_words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # matching.yaml `background`: sentences with no question in them, learned as "no topic"
     background: tuple[str, ...] = ()
+    # matching.yaml `offtopic`: questions about what the bot does not cover, learned as "no topic" too
+    offtopic: tuple[str, ...] = ()
 
 
 MATCH_WORDS = ("mixing", "connectors", "contrast", "asking", "general", "urgent", "stop", "notnow", "now", "over", "again", "reassured")

@@ -169,21 +169,27 @@ def load_strings(c: Collector, path: Path, locale: str) -> tuple[dict[str, str],
     return out, dict(getattr(data, "key_lines", {}))
 
 
-Matching = tuple[frozenset[str], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], tuple[str, ...]]
+Matching = tuple[frozenset[str], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], tuple[str, ...], tuple[str, ...]]
 
 
 def load_matching(c: Collector, path: Path) -> Matching:
     """matching.yaml: every matching setting of one locale (stop words, synonyms and slang, the word lists, and
-    sentences of background that carry no question)."""
+    sentences of background that carry no question, and questions about something else)."""
     rel = c.rel(path)
     if not path.exists():
-        return frozenset(), {}, {}, ()
+        return frozenset(), {}, {}, (), ()
     data = c.load(path)
     if data is None:
-        return frozenset(), {}, {}, ()
-    spec = {"stopwords": (list, False), "synonyms": (dict, False), "words": (dict, False), "background": (list, False)}
+        return frozenset(), {}, {}, (), ()
+    spec = {
+        "stopwords": (list, False),
+        "synonyms": (dict, False),
+        "words": (dict, False),
+        "background": (list, False),
+        "offtopic": (list, False),
+    }
     if not c.fields(data, rel, spec, "matching.yaml"):
-        return frozenset(), {}, {}, ()
+        return frozenset(), {}, {}, (), ()
     stopwords = frozenset(w.lower() for w in c.texts(data, "stopwords", rel))
     synonyms: dict[str, tuple[str, ...]] = {}
     seen: dict[str, tuple[str, int]] = {}
@@ -212,7 +218,8 @@ def load_matching(c: Collector, path: Path) -> Matching:
             text = value.strip()[len(TRANSLATE_MARK) :] if marked(value) else value
             words[key] = tuple(w.strip() for w in text.split(",") if w.strip())
     background = tuple(t for t in c.texts(data, "background", rel) if not marked(t))
-    return stopwords, synonyms, words, background
+    offtopic = tuple(t for t in c.texts(data, "offtopic", rel) if not marked(t))
+    return stopwords, synonyms, words, background, offtopic
 
 
 def load_smalltalk(c: Collector, path: Path, topics: Topics, locale: str) -> dict[str, SmallTalk]:

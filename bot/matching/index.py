@@ -577,8 +577,9 @@ class MatchIndex:
             for talk in pack.smalltalk.values():
                 for text in talk.phrasings:
                     out.append((f"smalltalk:{talk.id}", code, text))
-            # sentences of background (matching.yaml): learned as "no topic", never an answer
-            out.extend((BACKGROUND, code, text) for text in pack.background)
+            # sentences of background (matching.yaml): learned as "no topic", never an answer; so are questions
+            # about what the bot does not cover (`offtopic`), which are no padding of long messages (below)
+            out.extend((BACKGROUND, code, text) for text in (*pack.background, *pack.offtopic))
         return out
 
     def _source(self, texts: list[tuple[str, str, str]]) -> str:
@@ -591,7 +592,10 @@ class MatchIndex:
 
     def _examples(self, texts: list[tuple[str, str, str]]) -> list[Example]:
         examples = []
-        background = {code: [basic_tokens(t) for lab, c, t in texts if c == code and lab == BACKGROUND] for code in self.locales}
+        background: dict[str, list[list[str]]] = {}
+        for code in self.locales:  # the padding of long messages: background sentences, not off-topic questions
+            own = frozenset(self.content.locales[code].background)
+            background[code] = [basic_tokens(t) for lab, c, t in texts if c == code and lab == BACKGROUND and t in own]
         for label, code, text in texts:
             tokens = tuple(basic_tokens(text))
             reading = self._reading(code, tokens)
