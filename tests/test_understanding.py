@@ -684,7 +684,7 @@ def test_a_negated_intention_is_no_emergency(real_engine: Engine, text: str, loc
     [
         ("i think im overdosing and i dont want to die", "en", "emergency-opioid-overdose"),
         ("я перебрал и не хочу умирать", "ru", "emergency-unresponsive"),
-        ("я передознувся і не хочу помирати", "uk", "emergency-opioid-overdose"),
+        ("здається я передознувся і не хочу помирати", "uk", "emergency-unresponsive"),
     ],
 )
 def test_a_negated_wish_to_die_denies_no_overdose(real_engine: Engine, text: str, locale: str, flow: str) -> None:
@@ -801,3 +801,18 @@ def test_a_question_about_something_else_is_not_answered_with_an_entry(real_engi
     assert got.kind == "fallback", got
     for offtopic in real_engine.content.locales[locale].offtopic:
         assert offtopic != text
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("ayahuasca with my antidepressants, ok together?", "en"),
+        ("аяваска и антидепрессанты вместе можно?", "ru"),
+        ("аяуаска з антидепресантами разом можна?", "uk"),
+    ],
+)
+def test_ayahuasca_mixes_as_the_maoi_it_holds(real_engine: Engine, text: str, locale: str) -> None:
+    """Ayahuasca is DMT with an MAOI: with antidepressants it is the dangerous MAOI + SSRI pair, in every locale
+    (a Russian and Ukrainian synonym once read it as DMT: "low risk")."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind == "combo" and set(got.substances) == {"maois", "ssris"} and got.risk == "dangerous", got

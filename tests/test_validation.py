@@ -505,3 +505,12 @@ def test_offtopic_must_be_a_list_of_texts(mini_tree: Path) -> None:
     with path.open("a", encoding="utf-8") as fh:
         fh.write("offtopic: will it rain tomorrow\n")
     assert f"knowledge/en/matching.yaml:{lines + 1}: 'offtopic' must be a list, got text" in problems(mini_tree), problems(mini_tree)
+
+
+def test_a_synonym_that_turns_one_substance_into_another(mini_tree: Path) -> None:
+    """Ayahuasca (an MAOI) under the synonym «дмт» was read as DMT, and "low risk" with antidepressants."""
+    line = edit(mini_tree, "knowledge/en/matching.yaml", "cocaine: [coke, charlie]", "cocaine: [coke, charlie, booze]")
+    want = (
+        f"knowledge/en/matching.yaml:{line}: 'booze' names 'alcohol' (substances.yaml) but is a variant of 'cocaine', which names 'cocaine'"
+    )
+    assert any(p.startswith(want) for p in problems(mini_tree)), problems(mini_tree)

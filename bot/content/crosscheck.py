@@ -14,6 +14,7 @@ from .collector import DEFAULT_LOCALE, LOCALE_RE, Collector
 from .models import (
     Flow,
     LocalePack,
+    SubstanceNames,
     Topics,
 )
 from .schema import Countries
@@ -120,6 +121,31 @@ def _check_emergency_start(c: Collector, flow: Flow, raw: LDict) -> None:
 
 
 # --- the whole ----------------------------------------------------------------------------------------------
+
+
+def check_synonym_aliases(
+    c: Collector, rel: str, synonyms: Mapping[str, tuple[str, ...]], lines: Mapping[str, int], substances: Mapping[str, SubstanceNames]
+) -> None:
+    """A synonym turns its variants into its canonical word before anything is matched: a variant that names one
+    substance under a canonical word that names another would be read as that other one (ayahuasca, an MAOI,
+    under «дмт» was read as DMT, and with antidepressants "low risk" instead of dangerous)."""
+    owner: dict[str, str] = {}
+    for sid, names in substances.items():
+        for alias in (sid, *names.aliases):
+            owner.setdefault(alias.lower(), sid)
+    for canonical, variants in synonyms.items():
+        target = owner.get(canonical)
+        if target is None:
+            continue
+        for variant in variants:
+            other = owner.get(variant.lower())
+            if other is not None and other != target:
+                c.add(
+                    rel,
+                    lines.get(canonical, 1),
+                    f"{variant!r} names {other!r} (substances.yaml) but is a variant of {canonical!r}, which names "
+                    f"{target!r}: it would be read as {target!r}",
+                )
 
 
 def check_locales(

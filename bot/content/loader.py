@@ -14,7 +14,7 @@ from ..cache import cache_dir, code_version, read_pickle, write_pickle
 from ..errors import ContentError, Problem
 from ..yamlsafe import LDict
 from .collector import DEFAULT_LOCALE, LOCALE_RE, Collector
-from .crosscheck import check_callers_law, check_contract_flows, check_flow_links, check_locales
+from .crosscheck import check_callers_law, check_contract_flows, check_flow_links, check_locales, check_synonym_aliases
 from .files import inside, tree_digest
 from .models import (
     Combo,
@@ -68,8 +68,9 @@ def _collect(root: Path, only_locale: str | None = None) -> tuple[Content | None
         code = ldir.name
         name, fallback = load_locale_info(c, ldir / "locale.yaml", code)
         strings, string_lines[code] = load_strings(c, ldir / "strings.yaml", code)
-        stopwords, synonyms, words, background, offtopic = load_matching(c, ldir / "matching.yaml")
+        stopwords, synonyms, words, background, offtopic, synonym_lines = load_matching(c, ldir / "matching.yaml")
         substances = load_substances(c, ldir / "substances.yaml", topics, code)
+        check_synonym_aliases(c, f"knowledge/{code}/matching.yaml", synonyms, synonym_lines, substances)
         smalltalk = load_smalltalk(c, ldir / "smalltalk.yaml", topics, code)
         reasons[code] = load_combo_reasons(c, ldir / "combos.yaml", levels, code)
         entries: dict[str, Entry] = {}

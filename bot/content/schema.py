@@ -169,7 +169,8 @@ def load_strings(c: Collector, path: Path, locale: str) -> tuple[dict[str, str],
     return out, dict(getattr(data, "key_lines", {}))
 
 
-Matching = tuple[frozenset[str], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], tuple[str, ...], tuple[str, ...]]
+# stop words, synonyms (canonical -> variants), word lists, background, offtopic, and each synonym's line
+Matching = tuple[frozenset[str], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], tuple[str, ...], tuple[str, ...], dict[str, int]]
 
 
 def load_matching(c: Collector, path: Path) -> Matching:
@@ -177,10 +178,10 @@ def load_matching(c: Collector, path: Path) -> Matching:
     sentences of background that carry no question, and questions about something else)."""
     rel = c.rel(path)
     if not path.exists():
-        return frozenset(), {}, {}, (), ()
+        return frozenset(), {}, {}, (), (), {}
     data = c.load(path)
     if data is None:
-        return frozenset(), {}, {}, (), ()
+        return frozenset(), {}, {}, (), (), {}
     spec = {
         "stopwords": (list, False),
         "synonyms": (dict, False),
@@ -189,9 +190,10 @@ def load_matching(c: Collector, path: Path) -> Matching:
         "offtopic": (list, False),
     }
     if not c.fields(data, rel, spec, "matching.yaml"):
-        return frozenset(), {}, {}, (), ()
+        return frozenset(), {}, {}, (), (), {}
     stopwords = frozenset(w.lower() for w in c.texts(data, "stopwords", rel))
     synonyms: dict[str, tuple[str, ...]] = {}
+    synonym_lines: dict[str, int] = {}
     seen: dict[str, tuple[str, int]] = {}
     table = data.get("synonyms") or {}
     for canonical, _variants in table.items():
@@ -206,6 +208,7 @@ def load_matching(c: Collector, path: Path) -> Matching:
                 c.add(rel, line, f"{v!r} is a variant of both {seen[low][0]!r} (line {seen[low][1]}) and {canonical!r}")
             seen[low] = (canonical, line)
         synonyms[canonical.lower()] = vs
+        synonym_lines[canonical.lower()] = line
     words: dict[str, tuple[str, ...]] = {}
     lists = data.get("words") or {}
     for key, value in lists.items():
@@ -219,7 +222,7 @@ def load_matching(c: Collector, path: Path) -> Matching:
             words[key] = tuple(w.strip() for w in text.split(",") if w.strip())
     background = tuple(t for t in c.texts(data, "background", rel) if not marked(t))
     offtopic = tuple(t for t in c.texts(data, "offtopic", rel) if not marked(t))
-    return stopwords, synonyms, words, background, offtopic
+    return stopwords, synonyms, words, background, offtopic, synonym_lines
 
 
 def load_smalltalk(c: Collector, path: Path, topics: Topics, locale: str) -> dict[str, SmallTalk]:
