@@ -816,3 +816,21 @@ def test_ayahuasca_mixes_as_the_maoi_it_holds(real_engine: Engine, text: str, lo
     (a Russian and Ukrainian synonym once read it as DMT: "low risk")."""
     got = real_engine.bundle.index.classify(text, default_locale=locale)
     assert got.kind == "combo" and set(got.substances) == {"maois", "ssris"} and got.risk == "dangerous", got
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "substances"),
+    [
+        ("had 2 xans, is a line of coke gonna be ok", "en", {"benzodiazepines", "cocaine"}),
+        ("выпил пива, можно ли мефа", "ru", {"alcohol", "cathinones"}),
+        ("випив пива, чи можна мефу", "uk", {"alcohol", "cathinones"}),
+    ],
+)
+def test_what_was_taken_and_what_comes_next_in_two_clauses_is_a_mix(
+    real_engine: Engine, text: str, locale: str, substances: set[str]
+) -> None:
+    """No mixing word or connector: one clause says what was taken, the next asks about another; «чи» opening a
+    clause asks, it does not compare («меф чи фен» still does)."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind == "combo" and set(got.substances) == substances, got
+    assert real_engine.bundle.index.classify("меф чи фен, що краще", default_locale="uk").kind != "combo"

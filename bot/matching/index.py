@@ -935,7 +935,9 @@ class MatchIndex:
                 i += 1
         return found
 
-    def _mixing_intent(self, li: _LocaleIndex, reading: Reading, spans: list[tuple[int, int]] | None = None) -> bool:
+    def _mixing_intent(
+        self, li: _LocaleIndex, reading: Reading, spans: list[tuple[int, int]] | None = None, breaks: frozenset[int] = frozenset()
+    ) -> bool:
         """Two substances are a combo question when joined as a mix ("with", "and", "on"), not compared ("X or Y",
         "difference between X and Y"), or when the message is little more than the names ("xanax alcohol?").
         A contrast word only compares when a substance follows it: "X and Y, or is that dumb" still mixes.
@@ -953,12 +955,13 @@ class MatchIndex:
             return False
         if spans and len(spans) > 1:
             return any(
-                len(set(self._substances(li, li.analyzer.analyse_tokens(tokens[a:b])[1]))) >= 2 and self._joins(li, tokens[a:b])
+                len(set(self._substances(li, li.analyzer.analyse_tokens(tokens[a:b])[1]))) >= 2
+                and self._joins(li, tokens[a:b], _breaks_within(breaks, a, b))
                 for a, b in spans[:MAX_SENTENCES]
             )
-        return self._joins(li, tokens)
+        return self._joins(li, tokens, breaks)
 
-    def _joins(self, li: _LocaleIndex, tokens: tuple[str, ...]) -> bool:
+    def _joins(self, li: _LocaleIndex, tokens: tuple[str, ...], breaks: frozenset[int] = frozenset()) -> bool:
         padded = " " + " ".join(tokens) + " "
         first = len(tokens)
         for phrase in li.contrast:
@@ -970,7 +973,8 @@ class MatchIndex:
                     # compare ("меф чи фен"). Its first use only, so a message is looked up a fixed number of times.
                     if asks:
                         asks = False
-                        if not self._substances(li, li.analyzer.analyse_tokens(tokens[:k])[1]):
+                        # ... and at the start of a clause it asks too ("випив пива, чи можна мефу")
+                        if k in breaks or not self._substances(li, li.analyzer.analyse_tokens(tokens[:k])[1]):
                             continue
                     first = min(first, k + size)
                     break
@@ -978,7 +982,16 @@ class MatchIndex:
             _, rest = li.analyzer.analyse_tokens(tokens[first:])
             if self._substances(li, rest):
                 return False
-        return self._has(li.connectors, padded) or len(tokens) <= 3
+        if self._has(li.connectors, padded) or len(tokens) <= 3:
+            return True
+        # one substance in a clause, the other in the next, as one sentence: "had two xans, is a line ok", «выпил
+        # пива, можно ли мефа» say what was taken and ask about the next
+        return any(
+            self._substances(li, li.analyzer.analyse_tokens(tokens[:k])[1])
+            and self._substances(li, li.analyzer.analyse_tokens(tokens[k:])[1])
+            for k in sorted(breaks)[:MAX_SENTENCES]
+            if 0 < k < len(tokens)
+        )
 
     def _asks_otherwise(self, p: np.ndarray, subs: Sequence[str]) -> bool:
         """Two substances named, but the model sure of an answer about neither of them nor about mixing: "my son
@@ -1275,10 +1288,10 @@ class MatchIndex:
         for r in sorted(others, key=lambda r: (-len(r.substances), r is not reading)):
             if len(r.substances) < 2:
                 break
-            mixed = self._mixing_intent(self.locales[r.locale], r, spans)
+            mixed = self._mixing_intent(self.locales[r.locale], r, spans, breaks)
             if not mixed and r is not reading:
                 if chosen_mixes is None:
-                    chosen_mixes = self._mixing_intent(self.locales[reading.locale], reading, spans)
+                    chosen_mixes = self._mixing_intent(self.locales[reading.locale], reading, spans, breaks)
                 mixed = chosen_mixes
             if mixed:
                 subs, mixes = r.substances, True
