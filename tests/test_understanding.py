@@ -834,3 +834,22 @@ def test_what_was_taken_and_what_comes_next_in_two_clauses_is_a_mix(
     got = real_engine.bundle.index.classify(text, default_locale=locale)
     assert got.kind == "combo" and set(got.substances) == substances, got
     assert real_engine.bundle.index.classify("меф чи фен, що краще", default_locale="uk").kind != "combo"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "substances"),
+    [
+        ("im on methadone. is it ok to take xanax to sleep?", "en", {"benzodiazepines", "opioids"}),
+        ("я на метадоне. можно ли мне лирику?", "ru", {"gabapentinoids", "opioids"}),
+        ("я на метадоні. чи можна мені лірику?", "uk", {"gabapentinoids", "opioids"}),
+    ],
+)
+def test_a_sentence_asking_whether_to_take_one_after_another_named_is_a_mix(
+    real_engine: Engine, text: str, locale: str, substances: set[str]
+) -> None:
+    """Methadone and Xanax in two sentences were the methadone entry: the dangerous pair is the answer."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind == "combo" and set(got.substances) == substances and got.risk == "dangerous", got
+    # a question about a substance, not about taking it, after a sentence naming another is no mix
+    other = real_engine.bundle.index.classify("i drink every weekend. what are signs of a cocaine overdose?")
+    assert other.kind != "combo", other

@@ -146,7 +146,10 @@ class LocalePack:
     offtopic: tuple[str, ...] = ()
 
 
-MATCH_WORDS = ("mixing", "connectors", "contrast", "asking", "general", "urgent", "stop", "notnow", "now", "over", "again", "reassured")
+MATCH_WORDS = (
+    "mixing", "connectors", "contrast", "asking", "permission", "general", "urgent", "stop", "notnow", "now", "over", "again",
+    "reassured",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -317,6 +317,7 @@ class _LocaleIndex:
     bare_aliases: dict[str, str] = dataclasses.field(default_factory=dict)
     # the emergencies of an intention ("want to die"): the only ones a negated intention denies (see _rule_net)
     intent_flows: frozenset[str] = frozenset()
+    permission: re.Pattern[str] = _NEVER  # "can i", «можно ли»: a sentence that asks whether to take something
 
 
 # Whose common words a locale leaves uncorrected: Russian and Ukrainian messages mix the two, and a Russian word
@@ -553,6 +554,7 @@ class MatchIndex:
             padded("reassured"),
             bare_aliases,
             frozenset(fid for fid, need, _ in triggers if not need.isdisjoint(analyzer.analyse_tokens(tuple(WISHES))[1])),
+            padded("permission"),
         )
 
     def training_texts(self) -> list[tuple[str, str, str]]:
@@ -954,10 +956,19 @@ class MatchIndex:
         if len(reading.substances) == 2 and (combo := self.content.combo(*reading.substances)) is not None and combo.lookalike:
             return False
         if spans and len(spans) > 1:
+            named = [set(self._substances(li, li.analyzer.analyse_tokens(tokens[a:b])[1])) for a, b in spans[:MAX_SENTENCES]]
+            if any(
+                len(names) >= 2 and self._joins(li, tokens[a:b], _breaks_within(breaks, a, b))
+                for names, (a, b) in zip(named, spans, strict=False)
+            ):
+                return True
+            # ... or a sentence asks whether to take one after another said what was taken: "im on methadone. is
+            # it ok to take xanax to sleep?"
             return any(
-                len(set(self._substances(li, li.analyzer.analyse_tokens(tokens[a:b])[1]))) >= 2
-                and self._joins(li, tokens[a:b], _breaks_within(breaks, a, b))
-                for a, b in spans[:MAX_SENTENCES]
+                names
+                and any(earlier - names for earlier in named[:i])
+                and self._has(li.permission, " " + " ".join(tokens[spans[i][0] : spans[i][1]]) + " ")
+                for i, names in enumerate(named)
             )
         return self._joins(li, tokens, breaks)
 
