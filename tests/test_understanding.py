@@ -853,3 +853,18 @@ def test_a_sentence_asking_whether_to_take_one_after_another_named_is_a_mix(
     # a question about a substance, not about taking it, after a sentence naming another is no mix
     other = real_engine.bundle.index.classify("i drink every weekend. what are signs of a cocaine overdose?")
     assert other.kind != "combo", other
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("hes overdosing, i dont want him to die", "en"),
+        ("он передознулся, я не хочу чтобы он умер", "ru"),
+        ("він передознувся, я не хочу щоб він помер", "uk"),
+    ],
+)
+def test_a_negated_wish_about_someone_else_offers_no_crisis_flow(real_engine: Engine, text: str, locale: str) -> None:
+    """The intention verb governs three words: "dont want him to die" denies the wish as "dont want to die" does,
+    so the button offered is the overdose's, not the suicidal-thoughts flow."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.id != "emergency-mental-health-crisis" and got.urgent != "emergency-mental-health-crisis", got

@@ -213,8 +213,10 @@ def _scopes(
         start = _clause_start(breaks, i)
         end = min((b for b in breaks if b > i), default=len(tokens))
         # a negated intention or thought denies what it is about: "not going to hurt myself", «не хочу умирать»
-        wide = t in DETERMINERS or (intent and tokens[i + 1 : i + 2] and tokens[i + 1] in INTENT)
-        skip.update(range(i + 1, min(i + 1 + (PHRASE_REACH if wide else 1), end)))
+        # (the verb and the three words it governs: "dont want him to die")
+        wills = bool(intent and tokens[i + 1 : i + 2] and tokens[i + 1] in INTENT)
+        reach = PHRASE_REACH + 1 if wills else PHRASE_REACH if t in DETERMINERS else 1
+        skip.update(range(i + 1, min(i + 1 + reach, end)))
         # "нет" and "немає" also deny the word before them: "судорог нет", "судом немає"
         if i > start and (t in POSTPOSED or (tokens[i + 1 : i + 2] and tokens[i + 1] in WAS)):
             skip.add(i - 1)
