@@ -497,6 +497,7 @@ class MatchIndex:
                     triggers.append((flow.id, stems, trig.weight))
             signals[flow.id] = tuple(frozenset(st) for text in flow.signals.get(code, ()) if (st := analyzer.analyse(text)))
 
+        wishes = frozenset(analyzer.analyse_tokens(tuple(WISHES))[1])
         aliases: dict[tuple[str, ...], str] = {}
         unless: dict[str, frozenset[str]] = {}
         for sid, names in pack.substances.items():
@@ -555,7 +556,7 @@ class MatchIndex:
             padded("again"),
             padded("reassured"),
             bare_aliases,
-            frozenset(fid for fid, need, _ in triggers if not need.isdisjoint(analyzer.analyse_tokens(tuple(WISHES))[1])),
+            frozenset(fid for fid, need, _ in triggers if not need.isdisjoint(wishes)),
             padded("permission"),
         )
 
@@ -997,14 +998,11 @@ class MatchIndex:
                 return False
         if self._has(li.connectors, padded) or len(tokens) <= 3:
             return True
-        # one substance in a clause, the other in the next, as one sentence: "had two xans, is a line ok", «выпил
-        # пива, можно ли мефа» say what was taken and ask about the next
-        return any(
-            self._substances(li, li.analyzer.analyse_tokens(tokens[:k])[1])
-            and self._substances(li, li.analyzer.analyse_tokens(tokens[k:])[1])
-            for k in sorted(breaks)[:MAX_SENTENCES]
-            if 0 < k < len(tokens)
-        )
+        # substances in two clauses of one sentence: "had two xans, is a line ok", «выпил пива, можно ли мефа» say
+        # what was taken and ask about the next
+        cuts = [0, *sorted(k for k in breaks if 0 < k < len(tokens))[:MAX_SENTENCES], len(tokens)]
+        clauses = (tokens[a:b] for a, b in itertools.pairwise(cuts))
+        return sum(bool(self._substances(li, li.analyzer.analyse_tokens(c)[1])) for c in clauses) >= 2
 
     def _asks_otherwise(self, p: np.ndarray, subs: Sequence[str]) -> bool:
         """Two substances named, but the model sure of an answer about neither of them nor about mixing: "my son
@@ -1180,8 +1178,8 @@ class MatchIndex:
     ) -> tuple[str | None, float, set[str], set[str]]:
         """The rule net in every reading: (flow, score, the flows whose sign was denied: "she isnt unconscious"
         scores less than it would without the negation, and of them the emergencies of an intention that a
-        negated intention denied: "not going to hurt myself"). With `spans` (the sentences of a long message) each sentence
-        is looked at alone: words of two sentences ("can you die from coke", "i just want to be careful") make
+        negated intention denied: "not going to hurt myself"). With `spans` (the sentences of a long message) each
+        sentence is looked at alone: words of two sentences ("can you die from coke", "i just want to be careful") make
         no sign."""
         rule_id, rule_score, denied, wished = None, 0.0, set(), set()
         for r in readings:
@@ -1243,8 +1241,6 @@ class MatchIndex:
         rule_id, rule_score, denied_flows, wished = self._rule_net(readings, spans, breaks)
         # A sign said not to be there ("she isnt unconscious, just out of it"), with no other sure one: the model
         # alone starts no flow (it learnt "unconscious" as an emergency word); the flow is still the first button.
-        # Only that emergency's flow: "i took too much and i don't want to die" denies a wish to die, not the
-        # overdose.
         # So is a message that says the person breathes and wakes ("sleepy but breathing fine and i can wake
         # her"): the model alone does not start the steps, which stay the first button; a sure sign the rule
         # net found ("breathing fine but he is fitting") still does
@@ -1256,6 +1252,8 @@ class MatchIndex:
         if self.emergency_mask.any():
             em_idx = np.flatnonzero(self.emergency_mask)
             em_best = labels[int(em_idx[np.argmax(p[em_idx])])].split(":", 1)[1]
+        # (a denial holds back only the flow that would start: "i took too much and i don't want to die" denies a
+        # wish to die, not the overdose)
         denied = rule_score < 1.0 and (reassured or (bool(denied_flows) and self._which_emergency(rule_id, em_best, p) in denied_flows))
         if em_best in wished:
             # a wish said not to be there ("i think im overdosing and i dont want to die") picks no flow and is
