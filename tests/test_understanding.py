@@ -868,3 +868,33 @@ def test_a_negated_wish_about_someone_else_offers_no_crisis_flow(real_engine: En
     so the button offered is the overdose's, not the suicidal-thoughts flow."""
     got = real_engine.bundle.index.classify(text, default_locale=locale)
     assert got.id != "emergency-mental-health-crisis" and got.urgent != "emergency-mental-health-crisis", got
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "emergency"),
+    [
+        # «себя» is no stop word in Russian, as «себе» is none in Ukrainian: "режу себя" was the stem of "режу"
+        # alone, so cutting lines or pills started the suicidal-thoughts flow
+        ("режу дорожки кредиткой", "ru", False),
+        ("режу таблетки ксанакса ножом пополам", "ru", False),
+        ("режу себя каждый вечер", "ru", True),
+        ("ріжу доріжки карткою", "uk", False),
+        ("ріжу себе щовечора", "uk", True),
+    ],
+)
+def test_cutting_oneself_is_the_sign_cutting_a_line_is_not(real_engine: Engine, text: str, locale: str, emergency: bool) -> None:
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert (got.kind == "emergency") is emergency, got
+    if emergency:
+        assert got.id == "emergency-mental-health-crisis", got
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [("i took too much", "en"), ("я перебрал", "ru"), ("я перебрав", "uk")],
+)
+def test_took_too_much_offers_the_overdose_steps(real_engine: Engine, text: str, locale: str) -> None:
+    """«перебрав» is an overdose word in Ukrainian as «перебрал» is in Russian; "took too much" a half sign of one:
+    the steps start, or are the first button of the answer."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind == "emergency" or got.urgent is not None, got
