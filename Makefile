@@ -66,6 +66,8 @@ eval: $(STAMP)
 	$(call spent,blind-2026-12-04o.jsonl,0.88,0.96,0.03)
 	$(call spent,blind-2026-12-04p.jsonl,0.87,0.96,0.035)
 	$(call spent,blind-2026-12-07q.jsonl,0.90,0.97,0.025)
+	$(call spent,blind-2026-12-07r.jsonl,0.91,0.93,0.025)
+	$(call spent,blind-2026-12-07s.jsonl,0.88,0.96,0.025)
 
 test: lint validate eval
 	$(BIN)/pytest
