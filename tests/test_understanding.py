@@ -792,6 +792,8 @@ def test_two_sold_as_one_another_mix_only_when_mixing_is_said(real_engine: Engin
         ("how do i bake banana bread", "en"),
         ("какой фильм посмотреть в выходные", "ru"),
         ("який фільм подивитися на вихідних", "uk"),
+        ("как приготовить борщ", "ru"),  # «таблетки приготовила» had made "приготовить" a crisis word
+        ("як приготувати вареники", "uk"),
     ],
 )
 def test_a_question_about_something_else_is_not_answered_with_an_entry(real_engine: Engine, text: str, locale: str) -> None:
@@ -898,3 +900,23 @@ def test_took_too_much_offers_the_overdose_steps(real_engine: Engine, text: str,
     the steps start, or are the first button of the answer."""
     got = real_engine.bundle.index.classify(text, default_locale=locale)
     assert got.kind == "emergency" or got.urgent is not None, got
+
+
+@pytest.mark.parametrize(
+    ("text", "emergency"),
+    [
+        ("he's overdosing", True),
+        ("im overdosing", True),
+        ("my girlfriend is oding", True),
+        ("how do i know if my friend is overdosing", False),
+        ("what do you do when someone is overdosing", False),
+    ],
+)
+def test_someone_overdosing_now_starts_the_steps(real_engine: Engine, text: str, emergency: bool) -> None:
+    """The word overdose alone is half a sign (questions about overdoses say it too); a person said to be overdosing is a
+    whole one, unless the message asks about it in general: then the answer has the steps as its first button."""
+    got = real_engine.bundle.index.classify(text, default_locale="en")
+    if emergency:
+        assert (got.kind, got.id) == ("emergency", "emergency-opioid-overdose"), got
+    else:
+        assert got.kind != "emergency" and got.urgent == "emergency-opioid-overdose", got
