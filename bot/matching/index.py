@@ -1258,8 +1258,9 @@ class MatchIndex:
         # (a denial holds back only the flow that would start: "i took too much and i don't want to die" denies a
         # wish to die, not the overdose; but where the rule net saw no other sign, the model's hunch is made of the
         # denied sign's words, whichever flow it leans to: «припадков не было, только руки дрожат» is no emergency)
-        which = self._which_emergency(rule_id, em_best, p)
-        denied = rule_score < 1.0 and (reassured or (bool(denied_flows) and (which in denied_flows or rule_id is None)))
+        denied = rule_score < 1.0 and (
+            reassured or (bool(denied_flows) and (rule_id is None or self._which_emergency(rule_id, em_best, p) in denied_flows))
+        )
         if em_best in wished:
             # a wish said not to be there ("i think im overdosing and i dont want to die") picks no flow and is
             # offered as none: the model's next emergency is
