@@ -794,6 +794,9 @@ def test_two_sold_as_one_another_mix_only_when_mixing_is_said(real_engine: Engin
         ("який фільм подивитися на вихідних", "uk"),
         ("как приготовить борщ", "ru"),  # «таблетки приготовила» had made "приготовить" a crisis word
         ("як приготувати вареники", "uk"),
+        ("whats the best way to get pet hair off my couch", "en"),
+        ("как почистить ковёр от кошачьей шерсти", "ru"),
+        ("як почистити килим від котячої шерсті", "uk"),
     ],
 )
 def test_a_question_about_something_else_is_not_answered_with_an_entry(real_engine: Engine, text: str, locale: str) -> None:
@@ -818,6 +821,24 @@ def test_ayahuasca_mixes_as_the_maoi_it_holds(real_engine: Engine, text: str, lo
     (a Russian and Ukrainian synonym once read it as DMT: "low risk")."""
     got = real_engine.bundle.index.classify(text, default_locale=locale)
     assert got.kind == "combo" and set(got.substances) == {"maois", "ssris"} and got.risk == "dangerous", got
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "substances"),
+    [
+        ("спіди з пивом норм?", "uk", {"amphetamines", "alcohol"}),
+        ("молі, кет і алкоголь разом можна?", "uk", {"mdma", "ketamine", "alcohol"}),
+        ("поддатый, можно ли ещё мефа", "ru", {"alcohol", "cathinones"}),
+        ("напідпитку, чи можна ще мефу", "uk", {"alcohol", "cathinones"}),
+    ],
+)
+def test_street_words_name_their_substance(real_engine: Engine, text: str, locale: str, substances: set[str]) -> None:
+    """«спід» is speed, not HIV (a synonym of «віл» had taken it, so «спіди» named no substance); «молі» is MDMA;
+    «поддатый» and «напідпитку» say alcohol was drunk."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind == "combo" and set(got.substances) == substances, got
+    hiv = real_engine.bundle.index.classify("що таке снід і як він передається", default_locale="uk")
+    assert hiv.kind == "answer" and hiv.id == "hiv-prevention", hiv
 
 
 @pytest.mark.parametrize(
