@@ -499,6 +499,12 @@ async def test_kill_9_in_webhook_mode_then_restart_answers_every_update_once(api
         await first.kill()
     assert 25 <= len(answered) < len(updates)
     assert set(replies_per_chat(api, chats).values()) == {0, 1}
+    # A reply the Bot API took in the instant of the kill (its request was in the socket when the process died),
+    # whose webhook request was never answered: Telegram delivers that update again, and unless the store had
+    # marked it handled it is answered again (at least once is the only safe choice: marking it handled before
+    # replying would lose the reply). At most one per parallel connection.
+    unacknowledged = {chat for i, chat in enumerate(chats) if api.sent(chat) and 500 + i not in answered}
+    assert len(unacknowledged) <= 8, unacknowledged
     api._failures.clear()  # the Bot API answers again
     second = HrbotRun(api, database, port=port)
     try:
@@ -509,7 +515,9 @@ async def test_kill_9_in_webhook_mode_then_restart_answers_every_update_once(api
         assert await second.finish() == 0, "".join(second.log)
     finally:
         await second.kill()
-    assert replies_per_chat(api, chats) == dict.fromkeys(chats, 1)
+    replies = replies_per_chat(api, chats)
+    assert {c: n for c, n in replies.items() if c not in unacknowledged} == dict.fromkeys(set(chats) - unacknowledged, 1)
+    assert all(replies[c] in (1, 2) for c in unacknowledged), replies
     assert_no_trace(tmp_path, first.log + second.log, chats)
 
 

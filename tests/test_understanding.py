@@ -826,7 +826,7 @@ def test_ayahuasca_mixes_as_the_maoi_it_holds(real_engine: Engine, text: str, lo
 @pytest.mark.parametrize(
     ("text", "locale", "substances"),
     [
-        ("спіди з пивом норм?", "uk", {"amphetamines", "alcohol"}),
+        ("спід з пивом норм?", "uk", {"amphetamines", "alcohol"}),
         ("молі, кет і алкоголь разом можна?", "uk", {"mdma", "ketamine", "alcohol"}),
         ("поддатый, можно ли ещё мефа", "ru", {"alcohol", "cathinones"}),
         ("напідпитку, чи можна ще мефу", "uk", {"alcohol", "cathinones"}),
