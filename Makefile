@@ -68,6 +68,8 @@ eval: $(STAMP)
 	$(call spent,blind-2026-12-07q.jsonl,0.90,0.97,0.025)
 	$(call spent,blind-2026-12-07r.jsonl,0.91,0.93,0.025)
 	$(call spent,blind-2026-12-07s.jsonl,0.88,0.96,0.025)
+	$(call spent,blind-2026-12-07t.jsonl,0.89,0.95,0.02)
+	$(call spent,blind-2026-12-07u.jsonl,0.88,0.94,0.025)
 
 test: lint validate eval
 	$(BIN)/pytest
