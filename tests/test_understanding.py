@@ -823,6 +823,16 @@ def test_ayahuasca_mixes_as_the_maoi_it_holds(real_engine: Engine, text: str, lo
     assert got.kind == "combo" and set(got.substances) == {"maois", "ssris"} and got.risk == "dangerous", got
 
 
+def test_coming_off_one_and_taking_another_is_a_mix(real_engine: Engine) -> None:
+    """The words "off" and "from" join two substances as "on" does ("smoke weed coming down off molly" was a
+    choice between the cannabis and comedown entries), and a comparison still compares ("different from")."""
+    index = real_engine.bundle.index
+    got = index.classify("is it safe to smoke weed coming down off molly", default_locale="en")
+    assert got.kind == "combo" and set(got.substances) == {"cannabis", "mdma"}, got
+    got = index.classify("is crack different from coke", default_locale="en")
+    assert got.kind == "answer" and got.id == "crack-cocaine", got
+
+
 @pytest.mark.parametrize(
     ("text", "locale", "substances"),
     [
