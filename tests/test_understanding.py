@@ -843,7 +843,7 @@ def test_coming_off_one_and_taking_another_is_a_mix(real_engine: Engine) -> None
     ],
 )
 def test_street_words_name_their_substance(real_engine: Engine, text: str, locale: str, substances: set[str]) -> None:
-    """«спід» is speed, not HIV (a synonym of «віл» had taken it, so «спіди» named no substance); «молі» is MDMA;
+    """«спід» is speed, not HIV (a synonym of «віл» had taken it, so «спід» named no substance); «молі» is MDMA;
     «поддатый» and «напідпитку» say alcohol was drunk."""
     got = real_engine.bundle.index.classify(text, default_locale=locale)
     assert got.kind == "combo" and set(got.substances) == substances, got
