@@ -248,9 +248,10 @@ def test_three_substances_in_ukrainian(real_engine: Engine) -> None:
         ("чи можна пити алкоголь після мефу", ("alcohol", "cathinones")),  # "чи" asks whether: a mix
         ("chy mozhna travu pislya grybiv", ("cannabis", "mushrooms")),
         ("меф чи фен, що з них гірше для серця", None),  # after a substance "чи" is "or": a comparison
+        ("після пива і мефу чи можна ще лірику", ("alcohol", "cathinones", "gabapentinoids")),  # ... unless it asks leave
     ],
 )
-def test_ukrainian_chi_asks_before_a_substance_compares_after(real_engine: Engine, text: str, combo: tuple[str, str] | None) -> None:
+def test_ukrainian_chi_asks_before_a_substance_compares_after(real_engine: Engine, text: str, combo: tuple[str, ...] | None) -> None:
     d = real_engine.classify(text)
     if combo is None:
         assert d.kind != "combo"

@@ -989,8 +989,11 @@ class MatchIndex:
                     # compare ("меф чи фен"). Its first use only, so a message is looked up a fixed number of times.
                     if asks:
                         asks = False
-                        # ... and at the start of a clause it asks too ("випив пива, чи можна мефу")
+                        # ... and at the start of a clause it asks too ("випив пива, чи можна мефу"), and so it does
+                        # wherever it opens a request for permission ("після пива і мефу чи можна ще лірику")
                         if k in breaks or not self._substances(li, li.analyzer.analyse_tokens(tokens[:k])[1]):
+                            continue
+                        if li.permission.match(" " + " ".join(tokens[k:]) + " "):
                             continue
                     first = min(first, k + size)
                     break
