@@ -70,6 +70,8 @@ eval: $(STAMP)
 	$(call spent,blind-2026-12-07s.jsonl,0.88,0.96,0.025)
 	$(call spent,blind-2026-12-07t.jsonl,0.89,0.95,0.02)
 	$(call spent,blind-2026-12-07u.jsonl,0.88,0.94,0.025)
+	$(call spent,blind-2026-12-07v.jsonl,0.88,0.94,0.025)
+	$(call spent,blind-2026-12-08w.jsonl,0.90,0.97,0.03)
 
 test: lint validate eval
 	$(BIN)/pytest
