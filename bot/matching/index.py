@@ -991,9 +991,11 @@ class MatchIndex:
                         asks = False
                         # ... and at the start of a clause it asks too ("випив пива, чи можна мефу"), and so it does
                         # wherever it opens a request for permission ("після пива і мефу чи можна ще лірику")
-                        if k in breaks or not self._substances(li, li.analyzer.analyse_tokens(tokens[:k])[1]):
-                            continue
-                        if li.permission.match(" " + " ".join(tokens[k:]) + " "):
+                        if (
+                            k in breaks
+                            or li.permission.match(" " + " ".join(tokens[k:]) + " ")
+                            or not self._substances(li, li.analyzer.analyse_tokens(tokens[:k])[1])
+                        ):
                             continue
                     first = min(first, k + size)
                     break
