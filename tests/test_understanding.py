@@ -511,6 +511,36 @@ def test_a_sentence_about_the_past_is_no_emergency_in_a_long_message(real_engine
     assert now.kind == "emergency"
 
 
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        (
+            "My mate uses G at parties and keeps passing out. If that ever happens and he stops breathing, what do we do? "
+            "Asking ahead of time.",
+            "en",
+        ),
+        ("Друг иногда нюхает фен. Если у него начнутся судороги и пена изо рта, что делать? Спрашиваю заранее.", "ru"),
+        ("Подруга інколи бере мдма на фестах. Якщо вона перегріється і почне марити, що робити? Питаю заздалегідь.", "uk"),
+    ],
+)
+def test_a_long_message_asked_ahead_of_time_is_answered_with_the_steps_one_tap_away(real_engine: Engine, text: str, locale: str) -> None:
+    """ "Asking ahead of time" in one sentence frames the signs of the others: they are not happening now."""
+    got = real_engine.bundle.index.classify(text, default_locale=locale)
+    assert got.kind != "emergency" and got.urgent, got
+    # ... unless a "now" says they are
+    now = real_engine.bundle.index.classify("I asked about this ahead of time, but now he is fitting on the floor", default_locale="en")
+    assert now.kind == "emergency", now
+
+
+def test_a_sign_that_is_not_got_is_no_sign(real_engine: Engine) -> None:
+    """A negated "have" or "got" denies its object: "not got any chest pain" starts no steps."""
+    text = "he's not got any chest pain, he's just sweaty and can't sleep after a few lines"
+    got = real_engine.bundle.index.classify(text, default_locale="en")
+    assert got.kind != "emergency", got
+    got = real_engine.bundle.index.classify("he's not got a pulse and his lips are blue", default_locale="en")
+    assert got.kind == "emergency", got
+
+
 @pytest.mark.parametrize(("text", "locale"), [("ok", "en"), ("yes", "en"), ("ок", "ru"), ("да", "ru"), ("добре", "uk"), ("так", "uk")])
 def test_one_everyday_word_names_no_topic(real_engine: Engine, text: str, locale: str) -> None:
     """No topic (small talk at most): "ok" was a choice between safer injecting and safer smoking, then the safer

@@ -148,7 +148,7 @@ class LocalePack:
 
 MATCH_WORDS = (
     "mixing", "connectors", "contrast", "asking", "permission", "general", "urgent", "stop", "notnow", "now", "over", "again",
-    "reassured",
+    "reassured", "ahead",
 )  # fmt: skip
 
 

@@ -217,7 +217,9 @@ def _scopes(
         # a negated intention or thought denies what it is about: "not going to hurt myself", «не хочу умирать»
         # (the verb and the three words it governs: "dont want him to die")
         wills = bool(intent and tokens[i + 1 : i + 2] and tokens[i + 1] in INTENT)
-        reach = PHRASE_REACH + 1 if wills else PHRASE_REACH if t in DETERMINERS else 1
+        # ... and a negated "have" or "got" its object: "not got any chest pain", "doesnt have a seizure"
+        has = bool(tokens[i + 1 : i + 2] and tokens[i + 1] in HAVE)
+        reach = PHRASE_REACH + 1 if wills else PHRASE_REACH if t in DETERMINERS or has else 1
         skip.update(range(i + 1, min(i + 1 + reach, end)))
         # "нет" and "немає" also deny the word before them: "судорог нет", "судом немає"
         if i > start and (t in POSTPOSED or (tokens[i + 1 : i + 2] and tokens[i + 1] in WAS)):
@@ -244,6 +246,7 @@ INTENT = frozenset(
 # ... of them, the ones of a wish or a plan: a flow with a trigger holding one ("want to die") is an emergency of an
 # intention ("gonna pass out", "i think he is dead" are no intention)
 WISHES = INTENT - {"going", "gonna", "trying", "thinking", "думаю"}
+HAVE = frozenset(["got", "have", "has", "having", "feel", "feeling", "getting"])
 WAS = frozenset(["было", "було", "бывало", "бывает", "буває", "были", "були", "была", "була"])  # «припадков не было»
 
 
@@ -322,6 +325,7 @@ class _LocaleIndex:
     # the emergencies of an intention ("want to die"): the only ones a negated intention denies (see _rule_net)
     intent_flows: frozenset[str] = frozenset()
     permission: re.Pattern[str] = _NEVER  # "can i", «можно ли»: a sentence that asks whether to take something
+    ahead: re.Pattern[str] = _NEVER  # asked ahead of time ("asking for the future", «спрашиваю заранее»)
 
 
 # Whose common words a locale leaves uncorrected: Russian and Ukrainian messages mix the two, and a Russian word
@@ -560,6 +564,7 @@ class MatchIndex:
             bare_aliases,
             frozenset(fid for fid, need, _ in triggers if not need.isdisjoint(wishes)),
             padded("permission"),
+            padded("ahead"),
         )
 
     def training_texts(self) -> list[tuple[str, str, str]]:
@@ -829,10 +834,17 @@ class MatchIndex:
         # stops breathing") is not happening now either, unless a word says it is ("now", "still")
         if self._has(li.notnow, padded) and not self._has(li.now, padded):
             return 0.5
+        if self._ahead(li, padded):
+            return 0.5
         # and a sign said to be over ("he is fine now, what do we do next time") whatever the "now" in it says
         if self._resolved(li, tokens):
             return 0.5
         return 1.0
+
+    def _ahead(self, li: _LocaleIndex, padded: str) -> bool:
+        """Whether the padded text says it asks ahead of time ("want to be ready if it ever happens"), with no
+        "now" outside those words (in «сейчас ничего не происходит» the "now" is part of the framing)."""
+        return self._has(li.ahead, padded) and not self._has(li.now, li.ahead.sub(" ", padded))
 
     def _resolved(self, li: _LocaleIndex, tokens: Sequence[str]) -> bool:
         """Whether the message says the sign is over, unless it came back ("again"); an "again" inside a future
@@ -1279,7 +1291,13 @@ class MatchIndex:
         # answer, with the emergency flow as its first button, unless the model is all but certain (--cv 5: false
         # emergencies 1.3% -> 1.2%, no emergency lost; none lost in any spent set either). Not in a long message,
         # whose other sentences may tell of the past while one says what is happening.
-        framed = spans is None and self._damping(self.locales[reading.locale], reading.tokens) < 1.0
+        # A message that says it asks ahead of time ("asking for the future", «спрашиваю заранее») is framed so in
+        # whichever sentence it says it.
+        framed = (
+            self._damping(self.locales[reading.locale], reading.tokens) < 1.0
+            if spans is None
+            else self._ahead(self.locales[reading.locale], " " + " ".join(reading.tokens) + " ")
+        )
         # ... and a long message that says the sign is over needs the model as sure (--cv 5 --long: false
         # emergencies 270 -> 267, none lost)
         story = spans is not None and self._resolved(self.locales[reading.locale], reading.tokens)
