@@ -72,7 +72,7 @@ eval: $(STAMP)
 	$(call spent,blind-2026-12-07u.jsonl,0.88,0.94,0.025)
 	$(call spent,blind-2026-12-07v.jsonl,0.88,0.94,0.025)
 	$(call spent,blind-2026-12-08w.jsonl,0.90,0.97,0.03)
-	$(call spent,blind-2026-12-08x.jsonl,0.90,0.96,0.025)
+	$(call spent,blind-2026-12-08x.jsonl,0.90,0.95,0.025)
 	$(call spent,blind-2026-12-08z.jsonl,0.80,0.92,0.10)
 
 test: lint validate eval
