@@ -537,6 +537,25 @@ def test_a_long_message_asked_ahead_of_time_is_answered_with_the_steps_one_tap_a
         assert got.kind == "emergency" and got.by_rule, (thanks, got)
 
 
+def test_a_long_message_told_as_the_past_is_framed_unless_the_binary_model_sees_an_emergency(real_engine: Engine) -> None:
+    """A long message with a past framing and no "now", whose sign the binary emergency model doubts, is framed as
+    one sentence would be: the answer, with the steps one tap away."""
+    index = real_engine.bundle.index
+    past = (
+        "Месяц назад друг на вписке выпил много и отключился. Его тошнило и он не просыпался. Как понять, когда уже пора вызывать скорую?"
+    )
+    got = index.classify(past, default_locale="ru")
+    assert got.kind != "emergency" and got.urgent, got
+    # ... while a sign happening now, after a sentence of background in the past, still starts the steps
+    for text, locale in [
+        ("My brother got out of rehab a month ago. He used again tonight. His lips are blue and he is not breathing.", "en"),
+        ("Брат месяц назад вышел из ребцентра. Сегодня снова укололся. Губы синие и он не дышит.", "ru"),
+        ("Брат місяць тому вийшов з ребцентру. Сьогодні знову вколовся. Губи сині і він не дихає.", "uk"),
+    ]:
+        got = index.classify(text, default_locale=locale)
+        assert got.kind == "emergency" and got.id == "emergency-opioid-overdose", (text, got)
+
+
 def test_a_sign_that_is_not_got_is_no_sign(real_engine: Engine) -> None:
     """A negated "have" or "got" denies its object: "not got any chest pain" starts no steps."""
     text = "he's not got any chest pain, he's just sweaty and can't sleep after a few lines"

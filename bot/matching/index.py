@@ -58,6 +58,7 @@ RULE_VETO_EMERGENCY = 0.05  # the rule net is overruled only below this emergenc
 RULE_VETO_ANSWER = 0.6  # ... and when one other target is at least this probable
 RULE_VETO_ALARM = 0.2  # ... and the binary emergency model's probability is below this (see _decide)
 ALARM_VETO = 0.02  # the binary emergency model this sure of no emergency overrules the rule net alone (see _decide)
+LONG_FRAMED_ALARM = 0.5  # a long message told as the past is framed below this binary emergency probability
 READING_CONFIDENCE = 0.3  # how much the model's confidence weighs beside the known share when choosing a reading
 TRANSLIT_PENALTY = 0.1
 FIRST_READING_BONUS = 0.2
@@ -1311,6 +1312,12 @@ class MatchIndex:
         # 3476/3120/2069 -> 3477/3119/2070 of 3725/3725/2238, false emergencies 263/309/185 -> 261/298/180.
         fired = rule_id is not None and rule_score >= 1.0
         alarm = self._alarm(reading) if fired else 1.0
+        # A long message told as the past or a "what if", with no "now" in it, whose sign the binary model doubts:
+        # one sentence tells when, another the sign ("Last summer he got very hot. He stopped sweating and
+        # collapsed. What should we have done?"). Framed as one sentence would be. Spent sets (14,120 lines, seeds
+        # 0-1): false emergencies 171/168 -> 160/157, none lost; --cv 5 --long unchanged.
+        if spans is not None and fired and not framed and alarm < LONG_FRAMED_ALARM:
+            framed = self._damping(self.locales[reading.locale], reading.tokens) < 1.0
         vetoed = framed or (em_mass < RULE_VETO_EMERGENCY and top_other >= RULE_VETO_ANSWER and alarm < RULE_VETO_ALARM)
         vetoed = vetoed or alarm < ALARM_VETO or (reassured and rule_id in REASSURABLE and rule_score < REASSURED_VETO)
         if fired and not vetoed:
