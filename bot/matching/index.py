@@ -247,7 +247,7 @@ INTENT = frozenset(
 # ... of them, the ones of a wish or a plan: a flow with a trigger holding one ("want to die") is an emergency of an
 # intention ("gonna pass out", "i think he is dead" are no intention)
 WISHES = INTENT - {"going", "gonna", "trying", "thinking", "думаю"}
-HAVE = frozenset(["got", "have", "has", "having", "feel", "feeling", "getting"])
+HAVE = frozenset(["got", "have", "has", "having"])  # not "feel": "not feeling well chest pain" is a sign
 WAS = frozenset(["было", "було", "бывало", "бывает", "буває", "были", "були", "была", "була"])  # «припадков не было»
 
 
