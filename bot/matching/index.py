@@ -1295,14 +1295,11 @@ class MatchIndex:
         # A message that says it asks ahead of time ("asking for the future", «спрашиваю заранее») is framed so in
         # whichever sentence it says it (with the negated "have" of _scopes, spent sets at seed 0: false emergencies
         # 173 -> 166, none lost; --cv 5 --long: 412 -> 404, recall unchanged but for one uk phrasing).
-        framed = (
-            self._damping(self.locales[reading.locale], reading.tokens) < 1.0
-            if spans is None
-            else self._ahead(self.locales[reading.locale], " " + " ".join(reading.tokens) + " ")
-        )
+        li = self.locales[reading.locale]
+        framed = self._damping(li, reading.tokens) < 1.0 if spans is None else self._ahead(li, " " + " ".join(reading.tokens) + " ")
         # ... and a long message that says the sign is over needs the model as sure (--cv 5 --long: false
         # emergencies 270 -> 267, none lost)
-        story = spans is not None and self._resolved(self.locales[reading.locale], reading.tokens)
+        story = spans is not None and self._resolved(li, reading.tokens)
         # The rule net leans to recall; only a model sure that this is a question about something else turns it
         # into that answer, with the emergency flow as first button: the topic model with almost no emergency
         # probability, where the binary emergency model (not split with a substance the message names) does not
@@ -1317,7 +1314,7 @@ class MatchIndex:
         # collapsed. What should we have done?"). Framed as one sentence would be. Spent sets (14,120 lines, seeds
         # 0-1): false emergencies 171/168 -> 160/157, none lost; --cv 5 --long unchanged.
         if spans is not None and fired and not framed and alarm < LONG_FRAMED_ALARM:
-            framed = self._damping(self.locales[reading.locale], reading.tokens) < 1.0
+            framed = self._damping(li, reading.tokens) < 1.0
         vetoed = framed or (em_mass < RULE_VETO_EMERGENCY and top_other >= RULE_VETO_ANSWER and alarm < RULE_VETO_ALARM)
         vetoed = vetoed or alarm < ALARM_VETO or (reassured and rule_id in REASSURABLE and rule_score < REASSURED_VETO)
         if fired and not vetoed:
